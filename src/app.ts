@@ -1,0 +1,63 @@
+import { randomUUID } from 'node:crypto';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Deps } from './deps.js';
+import { authPlugin } from './http/auth.js';
+import { registerErrorHandling } from './http/error-handler.js';
+import { registerHealth } from './http/health.js';
+import { registerLoadShedding } from './http/load-shedding.js';
+import { registerMetrics } from './http/metrics.js';
+import { registerRateLimit } from './http/rate-limit.js';
+import { registerOpenApi } from './http/swagger.js';
+import { apiKeysRoutes } from './modules/api-keys/api-keys.routes.js';
+import { authenticateKey } from './modules/api-keys/api-keys.service.js';
+import { workspacesRoutes } from './modules/workspaces/workspaces.routes.js';
+import { DEFAULT_WORKSPACE_ID } from './modules/workspaces/workspaces.service.js';
+
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+
+/**
+ * The HTTP application with its production options. The server and the tests both build
+ * it through here, so tests exercise what runs.
+ */
+export async function buildApp(deps: Deps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.log as FastifyBaseLogger,
+    bodyLimit: BODY_LIMIT_BYTES,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    return503OnClosing: true,
+    ajv: {
+      customOptions: { allErrors: true, removeAdditional: false, useDefaults: true, coerceTypes: 'array' },
+    },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  registerErrorHandling(app);
+  await registerLoadShedding(app, deps.config.loadShedMaxEventLoopDelayMs);
+  await registerOpenApi(app, deps.config.publicUrl);
+  registerMetrics(app, deps.metrics);
+  registerHealth(app, deps.db, deps.redis);
+
+  const ctx = { db: deps.db, clock: deps.clock };
+  await app.register(
+    async (v1) => {
+      await registerRateLimit(v1, {
+        rps: deps.config.rateLimitRps,
+        redis: deps.redis,
+        prefix: deps.config.queuePrefix,
+      });
+      await v1.register(authPlugin, {
+        defaultWorkspaceId: DEFAULT_WORKSPACE_ID,
+        resolveKey: (token) => authenticateKey(ctx, DEFAULT_WORKSPACE_ID, token),
+      });
+      await v1.register(workspacesRoutes, { ctx });
+      await v1.register(apiKeysRoutes, { ctx });
+    },
+    { prefix: '/v1' },
+  );
+  return app;
+}

@@ -1,0 +1,87 @@
+import { CamelCasePlugin, Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import type { DB } from './types.js';
+
+export type Database = Kysely<DB>;
+
+// bigint (int8) and numeric come back as strings by default; counts and sums we keep
+// in int8 never exceed 2^53, so parse them as numbers. numeric (money) stays a string
+// and is converted where it is read, to keep exact decimals until then.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number.parseInt(value, 10));
+
+export interface DbOptions {
+  readonly maxConnections?: number;
+  readonly applicationName?: string;
+}
+
+/** Creates the Kysely client over a pg pool for one database URL. */
+export function createDb(databaseUrl: string, options: DbOptions = {}): Database {
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: options.maxConnections ?? 20,
+    application_name: options.applicationName ?? 'posvenda',
+    // Fail fast when Postgres is unreachable, so requests answer 503 instead of hanging.
+    connectionTimeoutMillis: 5000,
+    idleTimeoutMillis: 30000,
+  });
+  // An idle client losing its connection must not crash the process; the pool replaces it.
+  pool.on('error', () => {});
+  return new Kysely<DB>({ dialect: new PostgresDialect({ pool }), plugins: [new CamelCasePlugin()] });
+}
+
+/**
+ * Creates the database named in the URL when it does not exist, connecting to the
+ * server's `postgres` database to do so. Safe when several processes race to do it.
+ */
+export async function ensureDatabase(databaseUrl: string): Promise<'created' | 'exists'> {
+  const url = new URL(databaseUrl);
+  const name = decodeURIComponent(url.pathname.replace(/^\//, ''));
+  if (!name) throw new Error('DATABASE_URL names no database');
+  const probe = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 5000 });
+  try {
+    await probe.connect();
+    return 'exists';
+  } catch (error) {
+    if (pgErrorCode(error) !== '3D000') throw error; // 3D000: invalid_catalog_name
+  } finally {
+    await probe.end().catch(() => {});
+  }
+  url.pathname = '/postgres';
+  const admin = new pg.Client({ connectionString: url.toString(), connectionTimeoutMillis: 5000 });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${quoteIdent(name)}`);
+    return 'created';
+  } catch (error) {
+    if (pgErrorCode(error) === '42P04') return 'exists'; // duplicate_database: another replica won
+    throw error;
+  } finally {
+    await admin.end().catch(() => {});
+  }
+}
+
+/** The SQLSTATE of a pg error, if it is one. */
+export function pgErrorCode(error: unknown): string | undefined {
+  if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string') {
+    return error.code;
+  }
+  return undefined;
+}
+
+/** True when Postgres rejected a write for a unique constraint (optionally a named one). */
+export function isUniqueViolation(error: unknown, constraint?: string): boolean {
+  if (pgErrorCode(error) !== '23505') return false;
+  return constraint === undefined || (error as { constraint?: string }).constraint === constraint;
+}
+
+/** True for errors that mean Postgres could not be reached or is shutting down. */
+export function isConnectionError(error: unknown): boolean {
+  const code = pgErrorCode(error);
+  if (code === undefined) return false;
+  // ECONNREFUSED and friends come from the socket; 57P0x and 08xxx from the server.
+  return /^(ECONN|ENOTFOUND|ETIMEDOUT|EHOSTUNREACH|EAI_AGAIN|57P0|08)/.test(code);
+}
+
+function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}

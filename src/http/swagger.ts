@@ -1,0 +1,41 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance } from 'fastify';
+import { Problem } from './schemas.js';
+
+/** The OpenAPI document, generated from the routes' TypeBox schemas; served at /openapi.json and /docs. */
+export async function registerOpenApi(app: FastifyInstance, publicUrl: string): Promise<void> {
+  app.addSchema(Problem);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Posvenda API',
+        version: '1',
+        description:
+          'Active post-sale follow-up: sale events in, a calendar of touchpoints out, KPIs measured. ' +
+          'Errors are RFC 9457 problem+json.',
+      },
+      servers: [{ url: publicUrl }],
+      components: {
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer', description: 'An API key of the workspace.' },
+        },
+      },
+      tags: [
+        { name: 'ops', description: 'Health, readiness, metrics' },
+        { name: 'workspaces', description: 'Tenants and their settings' },
+        { name: 'api-keys', description: 'Keys of a workspace' },
+      ],
+    },
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, i) => (json.$id as string) ?? `def-${i}`,
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get(
+    '/openapi.json',
+    { schema: { hide: true }, config: { pressureHandler: () => undefined } },
+    async () => app.swagger(),
+  );
+}

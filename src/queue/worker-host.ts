@@ -1,0 +1,49 @@
+import { type Processor, Worker } from 'bullmq';
+import type { Logger } from 'pino';
+import { createRedis } from './redis.js';
+
+/** A queue the worker process consumes, and the processor that handles its jobs. */
+export interface QueueConsumer {
+  readonly queue: string;
+  readonly processor: Processor;
+  readonly concurrency?: number;
+}
+
+export interface WorkerHostOptions {
+  readonly redisUrl: string;
+  readonly prefix: string;
+  readonly concurrency: number;
+  readonly log: Logger;
+}
+
+/** Runs one BullMQ worker per consumer; `close()` lets running jobs finish first. */
+export class WorkerHost {
+  private readonly workers: Worker[] = [];
+
+  constructor(private readonly options: WorkerHostOptions) {}
+
+  start(consumers: readonly QueueConsumer[]): void {
+    for (const consumer of consumers) {
+      const worker = new Worker(consumer.queue, consumer.processor, {
+        connection: createRedis(this.options.redisUrl, 'worker'),
+        prefix: this.options.prefix,
+        concurrency: consumer.concurrency ?? this.options.concurrency,
+      });
+      worker.on('failed', (job, err) =>
+        this.options.log.warn({ queue: consumer.queue, job_id: job?.id, err }, 'job failed'),
+      );
+      worker.on('error', (err) => this.options.log.error({ queue: consumer.queue, err }, 'worker error'));
+      this.workers.push(worker);
+    }
+    this.options.log.info({ queues: consumers.map((c) => c.queue) }, 'worker started');
+  }
+
+  get size(): number {
+    return this.workers.length;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((worker) => worker.close()));
+    this.workers.length = 0;
+  }
+}
