@@ -74,12 +74,22 @@ export function isUniqueViolation(error: unknown, constraint?: string): boolean 
   return constraint === undefined || (error as { constraint?: string }).constraint === constraint;
 }
 
-/** True for errors that mean Postgres could not be reached or is shutting down. */
+/** True for errors that mean Postgres could not be reached, is overloaded or is shutting down. */
 export function isConnectionError(error: unknown): boolean {
   const code = pgErrorCode(error);
-  if (code === undefined) return false;
-  // ECONNREFUSED and friends come from the socket; 57P0x and 08xxx from the server.
-  return /^(ECONN|ENOTFOUND|ETIMEDOUT|EHOSTUNREACH|EAI_AGAIN|57P0|08)/.test(code);
+  // Socket errors (ECONNREFUSED…), connection exceptions (08), missing database (3D000),
+  // insufficient resources such as too many connections (53), shutdown (57P0x).
+  if (
+    code !== undefined &&
+    /^(ECONN|ENOTFOUND|ETIMEDOUT|EHOSTUNREACH|EAI_AGAIN|EPIPE|08|3D000|53|57P0)/.test(code)
+  ) {
+    return true;
+  }
+  // pg-pool's own errors carry no code.
+  return (
+    error instanceof Error &&
+    /timeout exceeded when trying to connect|Connection terminated/.test(error.message)
+  );
 }
 
 function quoteIdent(name: string): string {

@@ -9,7 +9,6 @@ export async function registerLoadShedding(app: FastifyInstance, maxEventLoopDel
   if (maxEventLoopDelayMs === 0) return;
   await app.register(underPressure, {
     maxEventLoopDelay: maxEventLoopDelayMs,
-    maxEventLoopUtilization: 0.98,
     retryAfter: 2,
     sampleInterval: 100,
   });
