@@ -9,6 +9,7 @@ import { registerLoadShedding } from './http/load-shedding.js';
 import { registerMetrics } from './http/metrics.js';
 import { registerRateLimit } from './http/rate-limit.js';
 import { registerOpenApi } from './http/swagger.js';
+import { registerValidation } from './http/validation.js';
 import { apiKeysRoutes } from './modules/api-keys/api-keys.routes.js';
 import { authenticateKey } from './modules/api-keys/api-keys.service.js';
 import { workspacesRoutes } from './modules/workspaces/workspaces.routes.js';
@@ -27,17 +28,15 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     return503OnClosing: true,
-    ajv: {
-      customOptions: { allErrors: true, removeAdditional: false, useDefaults: true, coerceTypes: 'array' },
-    },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  registerValidation(app);
 
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
 
   registerErrorHandling(app);
-  await registerLoadShedding(app, deps.config.loadShedMaxEventLoopDelayMs);
+  registerLoadShedding(app, deps.config.loadShedMaxEventLoopDelayMs);
   await registerOpenApi(app, deps.config.publicUrl);
   registerMetrics(app, deps.metrics);
   registerHealth(app, deps.db, deps.redis);

@@ -33,6 +33,8 @@ interface AjvLikeError {
   readonly params?: Record<string, unknown>;
 }
 
+const MAX_FIELD_ERRORS = 100;
+
 /** Turns Ajv errors into `{ path, message }` with JSON Pointer paths that include the part of the request. */
 function fieldErrors(validation: readonly AjvLikeError[], context: string | undefined): FieldError[] {
   const seen = new Set<string>();
@@ -54,6 +56,7 @@ function fieldErrors(validation: readonly AjvLikeError[], context: string | unde
     if (seen.has(key)) continue;
     seen.add(key);
     out.push({ path, message });
+    if (out.length === MAX_FIELD_ERRORS) break;
   }
   return out;
 }

@@ -35,7 +35,7 @@ export async function registerOpenApi(app: FastifyInstance, publicUrl: string): 
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get(
     '/openapi.json',
-    { schema: { hide: true }, config: { pressureHandler: () => undefined } },
+    { schema: { hide: true }, config: { shed: false } },
     async () => app.swagger(),
   );
 }

@@ -38,6 +38,8 @@ export interface TestAppOptions {
   readonly log?: Logger;
   /** Skip provisioning the default workspace and admin key. */
   readonly skipBootstrap?: boolean;
+  /** Adds routes before the app is ready, e.g. one that fails in a way no real route can. */
+  readonly extend?: (app: FastifyInstance) => void;
 }
 
 /** Builds the production app on this file's database, bootstrapped with TEST_ADMIN_KEY. */
@@ -49,6 +51,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   await deps.redis.connect().catch(() => {});
   if (!options.skipBootstrap) await bootstrap(deps);
   const app = await buildApp(deps);
+  options.extend?.(app);
   await app.ready();
   return {
     app,
@@ -120,4 +123,11 @@ export function problemOf(response: LightMyRequestResponse): {
     if (typeof body[field] !== 'string') throw new Error(`problem lacks ${field}: ${response.body}`);
   }
   return body;
+}
+
+/** A pino logger that keeps its JSON lines in memory, to assert on what was logged. */
+export function memoryLogger(): { log: Logger; lines: () => Record<string, unknown>[] } {
+  const chunks: string[] = [];
+  const log = pino({ level: 'info' }, { write: (chunk: string) => void chunks.push(chunk) });
+  return { log, lines: () => chunks.join('').split('\n').filter(Boolean).map((line) => JSON.parse(line)) };
 }
