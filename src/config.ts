@@ -78,7 +78,8 @@ export function loadConfig(
     // An empty variable means "not set", as in most twelve-factor tools.
     if (value !== undefined && value !== '') raw[name] = value;
   }
-  const converted = Value.Convert(EnvSchema, Value.Default(EnvSchema, raw));
+  // Default and Convert may change their input in place; keep `raw` for the messages.
+  const converted = Value.Convert(EnvSchema, Value.Default(EnvSchema, { ...raw }));
   const errors = Value.Errors(EnvSchema, converted);
   if (errors.length > 0) {
     const messages = new Map<string, string>();

@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, createWorkspace, problemOf, startTestApp, type TestApp, TEST_ADMIN_KEY } from './helpers/app.js';
+import {
+  call,
+  createWorkspace,
+  problemOf,
+  startTestApp,
+  TEST_ADMIN_KEY,
+  type TestApp,
+} from './helpers/app.js';
 
 describe('API keys', () => {
   let t: TestApp;
@@ -11,16 +18,24 @@ describe('API keys', () => {
   afterAll(async () => t.close());
 
   it('creates a key, shows it once, and stores only a hash', async () => {
-    const response = await call(t.app, 'POST', '/v1/api-keys', shop.key, { name: 'checkout', scopes: ['events:write'] });
+    const response = await call(t.app, 'POST', '/v1/api-keys', shop.key, {
+      name: 'checkout',
+      scopes: ['events:write'],
+    });
     expect(response.statusCode).toBe(201);
     const created = response.json();
-    expect(created).toMatchObject({ name: 'checkout', scopes: ['events:write'], managed: false, last_used_at: null });
+    expect(created).toMatchObject({
+      name: 'checkout',
+      scopes: ['events:write'],
+      managed: false,
+      last_used_at: null,
+    });
     expect(created.key).toMatch(/^pv_[A-Za-z0-9_-]{22}_[A-Za-z0-9_-]{43}$/);
     expect(created.key_hint).toBe(`${created.key.slice(0, 8)}…${created.key.slice(-4)}`);
 
-    const listed = (await call(t.app, 'GET', '/v1/api-keys', shop.key)).json().data.find(
-      (k: { id: string }) => k.id === created.id,
-    );
+    const listed = (await call(t.app, 'GET', '/v1/api-keys', shop.key))
+      .json()
+      .data.find((k: { id: string }) => k.id === created.id);
     expect(listed).toBeDefined();
     expect(listed.key).toBeUndefined();
     const row = await t.deps.db
@@ -34,7 +49,11 @@ describe('API keys', () => {
   });
 
   it('rejects unknown scopes, empty scopes and unknown fields with field paths', async () => {
-    const response = await call(t.app, 'POST', '/v1/api-keys', shop.key, { name: 'x', scopes: ['root'], colour: 'red' });
+    const response = await call(t.app, 'POST', '/v1/api-keys', shop.key, {
+      name: 'x',
+      scopes: ['root'],
+      colour: 'red',
+    });
     expect(response.statusCode).toBe(400);
     const problem = problemOf(response);
     expect(problem.code).toBe('validation_failed');
@@ -77,7 +96,9 @@ describe('API keys', () => {
   });
 
   it('revoking an unknown or already revoked key is 404', async () => {
-    const created = (await call(t.app, 'POST', '/v1/api-keys', shop.key, { name: 'x', scopes: ['read'] })).json();
+    const created = (
+      await call(t.app, 'POST', '/v1/api-keys', shop.key, { name: 'x', scopes: ['read'] })
+    ).json();
     expect((await call(t.app, 'DELETE', `/v1/api-keys/${created.id}`, shop.key)).statusCode).toBe(204);
     expect((await call(t.app, 'DELETE', `/v1/api-keys/${created.id}`, shop.key)).statusCode).toBe(404);
     expect((await call(t.app, 'DELETE', '/v1/api-keys/not-a-uuid', shop.key)).statusCode).toBe(400);

@@ -1,5 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, createKey, createWorkspace, problemOf, startTestApp, type TestApp, TEST_ADMIN_KEY } from './helpers/app.js';
+import {
+  call,
+  createKey,
+  createWorkspace,
+  problemOf,
+  startTestApp,
+  TEST_ADMIN_KEY,
+  type TestApp,
+} from './helpers/app.js';
 
 describe('authentication and scopes', () => {
   let t: TestApp;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, memoryLogger, problemOf, startTestApp, type TestApp, TEST_ADMIN_KEY } from './helpers/app.js';
+import { call, memoryLogger, problemOf, startTestApp, TEST_ADMIN_KEY, type TestApp } from './helpers/app.js';
 
 describe('HTTP conventions', () => {
   let t: TestApp;
@@ -56,7 +56,9 @@ describe('HTTP conventions', () => {
   });
 
   it('hides the details of a 5xx from the client and logs them with the request id', async () => {
-    const response = await call(t.app, 'GET', '/boom', undefined, undefined, { 'x-request-id': 'req-boom-1' });
+    const response = await call(t.app, 'GET', '/boom', undefined, undefined, {
+      'x-request-id': 'req-boom-1',
+    });
     expect(response.statusCode).toBe(500);
     const problem = problemOf(response);
     expect(problem.code).toBe('internal_error');
@@ -107,7 +109,8 @@ describe('rate limit per API key', () => {
   });
 
   it('does not limit health probes', async () => {
-    for (let i = 0; i < 8; i++) expect((await call(t.app, 'GET', '/healthz', undefined)).statusCode).toBe(200);
+    for (let i = 0; i < 8; i++)
+      expect((await call(t.app, 'GET', '/healthz', undefined)).statusCode).toBe(200);
   });
 });
 

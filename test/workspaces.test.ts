@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, createWorkspace, problemOf, startTestApp, type TestApp, TEST_ADMIN_KEY } from './helpers/app.js';
+import {
+  call,
+  createWorkspace,
+  problemOf,
+  startTestApp,
+  TEST_ADMIN_KEY,
+  type TestApp,
+} from './helpers/app.js';
 
 describe('workspaces', () => {
   let t: TestApp;
@@ -50,8 +57,14 @@ describe('workspaces', () => {
       currency: 'ZZZ',
     });
     expect(response.statusCode).toBe(422);
-    expect(problemOf(response).errors?.map((e) => e.path)).toEqual(['/body/timezone', '/body/country', '/body/currency']);
-    expect((await call(t.app, 'GET', '/v1/workspaces?limit=500', TEST_ADMIN_KEY)).json().data.length).toBe(before);
+    expect(problemOf(response).errors?.map((e) => e.path)).toEqual([
+      '/body/timezone',
+      '/body/country',
+      '/body/currency',
+    ]);
+    expect((await call(t.app, 'GET', '/v1/workspaces?limit=500', TEST_ADMIN_KEY)).json().data.length).toBe(
+      before,
+    );
   });
 
   it('rejects a missing or empty name with 400', async () => {
@@ -64,11 +77,16 @@ describe('workspaces', () => {
   it('lists workspaces newest first and 404s an unknown id', async () => {
     const a = await createWorkspace(t.app, { name: 'First' });
     const b = await createWorkspace(t.app, { name: 'Second' });
-    const ids = (await call(t.app, 'GET', '/v1/workspaces?limit=2', TEST_ADMIN_KEY)).json().data.map(
-      (w: { id: string }) => w.id,
-    );
+    const ids = (await call(t.app, 'GET', '/v1/workspaces?limit=2', TEST_ADMIN_KEY))
+      .json()
+      .data.map((w: { id: string }) => w.id);
     expect(ids).toEqual([b.id, a.id]);
-    const missing = await call(t.app, 'GET', '/v1/workspaces/01a2b3c4-0000-7000-8000-000000000000', TEST_ADMIN_KEY);
+    const missing = await call(
+      t.app,
+      'GET',
+      '/v1/workspaces/01a2b3c4-0000-7000-8000-000000000000',
+      TEST_ADMIN_KEY,
+    );
     expect(missing.statusCode).toBe(404);
   });
 });
@@ -117,9 +135,14 @@ describe('settings', () => {
   });
 
   it('turns quiet hours off with null and resets a KPI target to its default with null', async () => {
-    await call(t.app, 'PATCH', '/v1/settings', shop.key, { kpi_targets: { churn: { op: 'lte', value: 3, warn: 6, basis: 'value' } } });
+    await call(t.app, 'PATCH', '/v1/settings', shop.key, {
+      kpi_targets: { churn: { op: 'lte', value: 3, warn: 6, basis: 'value' } },
+    });
     const settings = (
-      await call(t.app, 'PATCH', '/v1/settings', shop.key, { quiet_hours: null, kpi_targets: { churn: null } })
+      await call(t.app, 'PATCH', '/v1/settings', shop.key, {
+        quiet_hours: null,
+        kpi_targets: { churn: null },
+      })
     ).json();
     expect(settings.quiet_hours).toBeNull();
     expect(settings.kpi_targets.churn).toEqual({ op: 'lte', value: 5, warn: 10, basis: 'value' });

@@ -33,9 +33,5 @@ export async function registerOpenApi(app: FastifyInstance, publicUrl: string): 
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
-  app.get(
-    '/openapi.json',
-    { schema: { hide: true }, config: { shed: false } },
-    async () => app.swagger(),
-  );
+  app.get('/openapi.json', { schema: { hide: true }, config: { shed: false } }, async () => app.swagger());
 }

@@ -129,5 +129,13 @@ export function problemOf(response: LightMyRequestResponse): {
 export function memoryLogger(): { log: Logger; lines: () => Record<string, unknown>[] } {
   const chunks: string[] = [];
   const log = pino({ level: 'info' }, { write: (chunk: string) => void chunks.push(chunk) });
-  return { log, lines: () => chunks.join('').split('\n').filter(Boolean).map((line) => JSON.parse(line)) };
+  return {
+    log,
+    lines: () =>
+      chunks
+        .join('')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line)),
+  };
 }
