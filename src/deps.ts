@@ -5,6 +5,7 @@ import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
 import { createDb, type Database } from './db/client.js';
 import { createRedis } from './queue/redis.js';
+import { createSecrets, type Secrets } from './secrets.js';
 
 /** Everything with a lifetime that the application needs, created once and passed down. */
 export interface Deps {
@@ -15,6 +16,7 @@ export interface Deps {
   readonly log: Logger;
   readonly clock: Clock;
   readonly metrics: Registry;
+  readonly secrets: Secrets;
 }
 
 export interface DepsOverrides {
@@ -35,13 +37,16 @@ export function createDeps(config: Config, overrides: DepsOverrides = {}): Deps 
     });
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics, prefix: 'posvenda_' });
+  const db = createDb(config.databaseUrl);
+  const clock = overrides.clock ?? systemClock;
   return {
     config,
-    db: createDb(config.databaseUrl),
+    db,
     redis: createRedis(config.redisUrl, 'producer'),
     log,
-    clock: overrides.clock ?? systemClock,
+    clock,
     metrics,
+    secrets: createSecrets(config, db, clock, log),
   };
 }
 

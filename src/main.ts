@@ -55,11 +55,8 @@ async function run(command: Command, config: Config): Promise<void> {
       `\n  Posvenda created an admin key for the default workspace. It is shown once; store it now:\n\n    ${outcome.initialAdminKey}\n\n`,
     );
   }
-  if (!config.secretKey) {
-    deps.log.warn(
-      'SECRET_KEY is not set: tracking links will use a key that changes on restart; set it in production',
-    );
-  }
+  // Resolve the signing key now, so a missing SECRET_KEY is generated and warned about at start.
+  await deps.secrets.signingKey();
 
   const app = command === 'api' || command === 'all' ? await startApi(deps) : undefined;
   const workers = new WorkerHost({
