@@ -1,0 +1,119 @@
+import { DateTime, Duration } from 'luxon';
+import type { HolidayCalendar } from './holidays.js';
+
+/** Where and how a customer's days run: time zone, country (holidays), and the holiday data. */
+export interface LocalCalendar {
+  readonly zone: string;
+  readonly country: string;
+  readonly holidays: HolidayCalendar;
+}
+
+/** A step's timing: an ISO-8601 offset from the trigger, an optional local time, business days only. */
+export interface StepTiming {
+  readonly after: string;
+  readonly at?: string;
+  readonly businessDays?: boolean;
+}
+
+/** Local quiet hours (e.g. 21:00–08:00) during which no email goes out. */
+export interface QuietHours {
+  readonly start: string;
+  readonly end: string;
+}
+
+const MAX_SKIP_DAYS = 366;
+
+/** True for a weekday that is not a national holiday of the calendar's country. */
+export function isBusinessDay(local: DateTime, calendar: LocalCalendar): boolean {
+  return local.weekday <= 5 && !calendar.holidays.isHoliday(calendar.country, local.toISODate() ?? '');
+}
+
+function parseClock(text: string): { hour: number; minute: number } {
+  const [hour, minute] = text.split(':').map(Number);
+  return { hour: hour ?? 0, minute: minute ?? 0 };
+}
+
+/** The next business day at or after `local` (same local time). */
+function rollToBusinessDay(local: DateTime, calendar: LocalCalendar): DateTime {
+  let day = local;
+  for (let i = 0; i < MAX_SKIP_DAYS && !isBusinessDay(day, calendar); i++) day = day.plus({ days: 1 });
+  return day;
+}
+
+/** Adds `days` business days: each step moves to the next business day. */
+function addBusinessDays(local: DateTime, days: number, calendar: LocalCalendar): DateTime {
+  let day = local;
+  for (let added = 0; added < days; ) {
+    day = day.plus({ days: 1 });
+    if (isBusinessDay(day, calendar)) added++;
+  }
+  return day;
+}
+
+/**
+ * When a step falls due. `after` is added to the trigger time in the customer's zone, so
+ * "P3D" means three calendar days at the same wall-clock time, across DST changes. With
+ * `businessDays`, the days of `after` count business days only (weekends and national
+ * holidays skipped), and a result on a non-business day moves to the next one. With `at`,
+ * the time becomes that local time — on the same day if that is not earlier than the
+ * offset, otherwise on the next (business) day. The result is never before
+ * trigger + after.
+ */
+export function computeDueAt(triggerAt: Date, timing: StepTiming, calendar: LocalCalendar): Date {
+  const offset = Duration.fromISO(timing.after);
+  if (!offset.isValid) throw new Error(`invalid ISO-8601 duration: ${timing.after}`);
+  const start = DateTime.fromJSDate(triggerAt, { zone: calendar.zone });
+  const earliest = start.plus(offset);
+  let due: DateTime;
+  if (timing.businessDays) {
+    // The units as written: "P10D" stays ten days (shifting could turn it into a week and three).
+    const { days, ...rest } = offset.toObject();
+    const calendarPart = start.plus({
+      years: rest.years ?? 0,
+      months: rest.months ?? 0,
+      weeks: rest.weeks ?? 0,
+    });
+    due = addBusinessDays(calendarPart, days ?? 0, calendar).plus({
+      hours: rest.hours ?? 0,
+      minutes: rest.minutes ?? 0,
+      seconds: rest.seconds ?? 0,
+      milliseconds: rest.milliseconds ?? 0,
+    });
+    if (due < earliest) due = earliest;
+    due = rollToBusinessDay(due, calendar);
+  } else {
+    due = earliest;
+  }
+  if (timing.at) {
+    const { hour, minute } = parseClock(timing.at);
+    let atTime = due.set({ hour, minute, second: 0, millisecond: 0 });
+    if (atTime < due) atTime = atTime.plus({ days: 1 }).set({ hour, minute });
+    if (timing.businessDays) {
+      atTime = rollToBusinessDay(atTime, calendar).set({ hour, minute, second: 0, millisecond: 0 });
+    }
+    due = atTime;
+  }
+  return due.toUTC().toJSDate();
+}
+
+/** Whether a local time of day falls inside quiet hours (which may wrap past midnight). */
+export function inQuietHours(local: DateTime, quiet: QuietHours): boolean {
+  const minutes = local.hour * 60 + local.minute;
+  const start = parseClock(quiet.start);
+  const end = parseClock(quiet.end);
+  const from = start.hour * 60 + start.minute;
+  const to = end.hour * 60 + end.minute;
+  if (from === to) return false;
+  return from < to ? minutes >= from && minutes < to : minutes >= from || minutes < to;
+}
+
+/** Moves a time inside quiet hours to the moment they end (customer's local time). */
+export function afterQuietHours(at: Date, zone: string, quiet: QuietHours | null): Date {
+  if (!quiet) return at;
+  const local = DateTime.fromJSDate(at, { zone });
+  if (!inQuietHours(local, quiet)) return at;
+  const { hour, minute } = parseClock(quiet.end);
+  let end = local.set({ hour, minute, second: 0, millisecond: 0 });
+  if (end <= local) end = end.plus({ days: 1 }).set({ hour, minute });
+  return end.toUTC().toJSDate();
+}
