@@ -84,7 +84,7 @@ export const renewal: Playbook = {
   steps: [{ key: 'reminder', after: 'PT0S', channel: 'email', template: 'renewal' }],
 };
 
-export interface StoredTouchpoint extends PlannedTouchpoint {
+export interface StoredTouchpoint extends Omit<PlannedTouchpoint, 'status'> {
   readonly enrollmentId: string;
   status: PlannedTouchpoint['status'] | 'cancelled';
 }
