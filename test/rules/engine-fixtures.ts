@@ -1,13 +1,6 @@
 import { createHolidayCalendar } from '../../src/rules/holidays.js';
-import type {
-  CustomerState,
-  EngineEvent,
-  Enrollment,
-  Plan,
-  PlannedTouchpoint,
-  PlanSettings,
-  Playbook,
-} from '../../src/rules/types.js';
+import { Simulation } from '../../src/rules/simulate.js';
+import type { EngineEvent, PlanSettings, Playbook } from '../../src/rules/types.js';
 
 export const calendar = { zone: 'America/Sao_Paulo', country: 'BR', holidays: createHolidayCalendar() };
 
@@ -84,86 +77,12 @@ export const renewal: Playbook = {
   steps: [{ key: 'reminder', after: 'PT0S', channel: 'email', template: 'renewal' }],
 };
 
-export interface StoredTouchpoint extends Omit<PlannedTouchpoint, 'status'> {
-  readonly enrollmentId: string;
-  status: PlannedTouchpoint['status'] | 'cancelled';
-}
-
-/** An in-memory store that applies plans the way the event transaction does. */
-export class MemoryStore {
-  enrollments: (Enrollment & { touchpointIds: number[] })[] = [];
-  touchpoints: StoredTouchpoint[] = [];
-  lastActivityAt: Date | null = null;
-  usage: Record<string, { ratio: number; at: Date }> = {};
-  private next = 1;
-
+/** The in-memory store the preview uses, playing events through the engine. */
+export class MemoryStore extends Simulation {
   constructor(
-    readonly playbooks: readonly Playbook[],
-    readonly customer: Record<string, unknown> = { segment: 'smb', attributes: {} },
-  ) {}
-
-  state(): CustomerState {
-    return {
-      customer: this.customer,
-      enrollments: this.enrollments,
-      lastActivityAt: this.lastActivityAt,
-      usage: this.usage,
-    };
+    playbooks: readonly Playbook[],
+    customer: Record<string, unknown> = { segment: 'smb', attributes: {} },
+  ) {
+    super(playbooks, customer);
   }
-
-  apply(plan: Plan, e: EngineEvent): void {
-    for (const exit of plan.exits) {
-      const index = this.enrollments.findIndex((en) => en.id === exit.enrollmentId);
-      const enrollment = this.enrollments[index]!;
-      this.enrollments[index] = { ...enrollment, status: 'exited' };
-      for (const tp of this.touchpoints)
-        if (tp.enrollmentId === enrollment.id && tp.status === 'scheduled') tp.status = 'cancelled';
-    }
-    for (const move of plan.reschedules) {
-      const index = this.enrollments.findIndex((en) => en.id === move.enrollmentId);
-      for (const tp of this.touchpoints)
-        if (tp.enrollmentId === move.enrollmentId && tp.status === 'scheduled') tp.status = 'cancelled';
-      this.touchpoints.push(...move.touchpoints.map((tp) => ({ ...tp, enrollmentId: move.enrollmentId })));
-      this.enrollments[index] = {
-        ...this.enrollments[index]!,
-        triggerAt: move.triggerAt,
-        triggerKey: move.triggerKey,
-        lastDueAt: lastDue(move.touchpoints),
-      };
-    }
-    for (const planned of plan.enrollments) {
-      const id = `en-${this.next++}`;
-      const playbook = this.playbooks.find((p) => p.key === planned.playbookKey)!;
-      this.enrollments.push({
-        id,
-        playbookKey: planned.playbookKey,
-        version: planned.version,
-        status: 'active',
-        triggerKind: playbook.trigger.kind,
-        triggerAt: planned.triggerAt,
-        triggerKey: planned.triggerKey,
-        lastDueAt: lastDue(planned.touchpoints),
-        exitOn: playbook.exitOn,
-        touchpointIds: [],
-      });
-      this.touchpoints.push(...planned.touchpoints.map((tp) => ({ ...tp, enrollmentId: id })));
-    }
-    if (['activity', 'first_use', 'usage', 'purchase'].includes(e.type)) {
-      if (!this.lastActivityAt || e.occurredAt > this.lastActivityAt) this.lastActivityAt = e.occurredAt;
-    }
-    if (e.type === 'usage' && typeof e.properties.metric === 'string') {
-      const previous = this.usage[e.properties.metric];
-      if (!previous || previous.at <= e.occurredAt) {
-        this.usage[e.properties.metric] = {
-          ratio: Number(e.properties.value) / Number(e.properties.limit),
-          at: e.occurredAt,
-        };
-      }
-    }
-  }
-}
-
-function lastDue(touchpoints: readonly PlannedTouchpoint[]): Date | null {
-  const times = touchpoints.map((tp) => tp.dueAt.getTime());
-  return times.length ? new Date(Math.max(...times)) : null;
 }

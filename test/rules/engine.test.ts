@@ -16,9 +16,7 @@ import {
 const local = (date: Date) => DateTime.fromJSDate(date, { zone: 'America/Sao_Paulo' }).toISO();
 
 function run(store: MemoryStore, e: EngineEvent, now: Date = e.occurredAt) {
-  const plan = planEvent(store.state(), e, store.playbooks, settingsAt(now));
-  store.apply(plan, e);
-  return plan;
+  return store.apply(e, settingsAt(now));
 }
 
 describe('rules engine: event triggers and steps', () => {
