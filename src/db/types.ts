@@ -42,6 +42,25 @@ export interface InstanceSecrets {
   value: string;
 }
 
+export interface Playbooks {
+  createdAt: Timestamp;
+  currentVersion: number;
+  deletedAt: Timestamp | null;
+  enabled: boolean;
+  id: string;
+  key: string;
+  updatedAt: Timestamp;
+  workspaceId: string;
+}
+
+export interface PlaybookVersions {
+  createdAt: Timestamp;
+  document: Json;
+  playbookId: string;
+  version: number;
+  workspaceId: string;
+}
+
 export interface Workspaces {
   country: string;
   createdAt: Timestamp;
@@ -57,5 +76,7 @@ export interface Workspaces {
 export interface DB {
   apiKeys: ApiKeys;
   instanceSecrets: InstanceSecrets;
+  playbooks: Playbooks;
+  playbookVersions: PlaybookVersions;
   workspaces: Workspaces;
 }

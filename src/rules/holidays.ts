@@ -35,3 +35,6 @@ export function createHolidayCalendar(): HolidayCalendar {
 export function isKnownHolidayCountry(country: string): boolean {
   return new Holidays().getCountries()[country.toUpperCase()] !== undefined;
 }
+
+/** The shared national-holiday calendar: pure data, cached per country and year. */
+export const nationalHolidays: HolidayCalendar = createHolidayCalendar();
