@@ -135,5 +135,5 @@ export interface Plan {
   readonly enrollments: readonly PlannedEnrollment[];
 }
 
-/** Event types that count as the customer being active (inactivity triggers). */
-export const ACTIVITY_EVENTS: ReadonlySet<string> = new Set(['activity', 'first_use', 'usage', 'purchase']);
+/** Event types that count as the customer being active: the same set as the customer's last_activity_at. */
+export const ACTIVITY_EVENTS: ReadonlySet<string> = new Set(['activity', 'first_use', 'usage', 'purchase', 'delivery']);

@@ -116,7 +116,10 @@ export const PLAYBOOK_LIBRARY: readonly SeedPlaybook[] = [
     enabled: true,
     trigger: { inactivity: { days: 15 } },
     reentry: 'always',
-    exit_on: [{ event: 'activity' }, { event: 'first_use' }, { event: 'usage' }, { event: 'purchase' }, ...ENDS_ON_CANCELLATION],
+    exit_on: [
+      ...['activity', 'first_use', 'usage', 'purchase', 'delivery'].map((event) => ({ event })),
+      ...ENDS_ON_CANCELLATION,
+    ],
     steps: [
       { key: 'email', after: 'PT0S', channel: 'email', template: 'reengagement', at: '10:00', business_days: true },
       {
