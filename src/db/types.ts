@@ -42,6 +42,28 @@ export interface InstanceSecrets {
   value: string;
 }
 
+export interface Templates {
+  channel: string;
+  createdAt: Timestamp;
+  currentVersion: number;
+  deletedAt: Timestamp | null;
+  family: string | null;
+  id: string;
+  key: string;
+  locale: string;
+  tone: string;
+  updatedAt: Timestamp;
+  workspaceId: string;
+}
+
+export interface TemplateVersions {
+  createdAt: Timestamp;
+  document: Json;
+  templateId: string;
+  version: number;
+  workspaceId: string;
+}
+
 export interface Workspaces {
   country: string;
   createdAt: Timestamp;
@@ -57,5 +79,7 @@ export interface Workspaces {
 export interface DB {
   apiKeys: ApiKeys;
   instanceSecrets: InstanceSecrets;
+  templates: Templates;
+  templateVersions: TemplateVersions;
   workspaces: Workspaces;
 }
