@@ -73,8 +73,9 @@ export interface LiquidSource {
 
 function payloadSources(value: JsonValue, path: string, out: LiquidSource[]): void {
   if (typeof value === 'string') out.push({ path, source: value, mode: 'text' });
-  else if (Array.isArray(value)) value.forEach((item, i) => payloadSources(item, `${path}/${i}`, out));
-  else if (value !== null && typeof value === 'object') {
+  else if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) payloadSources(item, `${path}/${i}`, out);
+  } else if (value !== null && typeof value === 'object') {
     for (const [name, item] of Object.entries(value)) {
       payloadSources(item as JsonValue, `${path}/${name.replaceAll('~', '~0').replaceAll('/', '~1')}`, out);
     }
@@ -91,16 +92,18 @@ export function variantSources(variant: TemplateVariant, base: string): LiquidSo
   const script = variant.script;
   if (script) {
     const s = `${base}/script`;
-    const text = (path: string, source: string) => out.push({ path, source, mode: 'text' });
+    const text = (path: string, source: string): void => {
+      out.push({ path, source, mode: 'text' });
+    };
     if (script.title !== undefined) text(`${s}/title`, script.title);
     text(`${s}/opening`, script.opening);
-    script.diagnosis.forEach((q, i) => text(`${s}/diagnosis/${i}`, q));
+    for (const [i, q] of script.diagnosis.entries()) text(`${s}/diagnosis/${i}`, q);
     text(`${s}/value_proposal`, script.value_proposal);
     text(`${s}/call_to_action`, script.call_to_action);
-    script.objections.forEach((o, i) => {
+    for (const [i, o] of script.objections.entries()) {
       text(`${s}/objections/${i}/objection`, o.objection);
       text(`${s}/objections/${i}/answer`, o.answer);
-    });
+    }
     text(`${s}/escalation`, script.escalation);
   }
   if (variant.payload !== undefined) payloadSources(variant.payload, `${base}/payload`, out);
