@@ -28,6 +28,11 @@ export interface RenderContext {
     readonly currency: string;
     readonly locale: string;
     readonly timezone: string;
+    /**
+     * The shop's own pages the seed library links to when set: help, reports_tutorial, plans,
+     * premium_demo, schedule. Not signed; the `track` filter wraps them for click tracking.
+     */
+    readonly links: Readonly<Record<string, string>>;
   };
   readonly usage: {
     readonly metric: string;
