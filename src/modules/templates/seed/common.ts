@@ -16,14 +16,32 @@ const UNSUBSCRIBE = {
   en: 'Rather not get these emails? <a href="{{ links.unsubscribe }}">Unsubscribe</a>.',
 } as const;
 
-/** The email frame: paragraphs (wrapped in <p> unless already markup), signature, unsubscribe line. */
-export function email(language: 'pt' | 'en', paragraphs: readonly string[], signature: string): string {
-  const body = paragraphs.map((p) => (p.startsWith('<') ? p : `<p>${p}</p>`)).join('\n');
+/** Markup that email() places as it is, without wrapping it in a paragraph. */
+export interface Block {
+  readonly block: string;
+}
+
+/** The email frame: paragraphs (wrapped in <p> unless markup or a Block), signature, unsubscribe line. */
+export function email(
+  language: 'pt' | 'en',
+  paragraphs: readonly (string | Block)[],
+  signature: string,
+): string {
+  const body = paragraphs
+    .map((p) => (typeof p !== 'string' ? p.block : p.startsWith('<') ? p : `<p>${p}</p>`))
+    .join('\n');
   return (
     '<div style="font-family:Arial,Helvetica,sans-serif;font-size:15px;line-height:1.5;color:#222222">\n' +
     `${body}\n<p>${signature}</p>\n<p style="${footerStyle}">${UNSUBSCRIBE[language]}</p>\n</div>`
   );
 }
+
+/** A paragraph holding only a link to one of the shop's pages; nothing at all when the shop has not set it. */
+export const linkParagraph = (name: string, label: string): Block => ({
+  block:
+    `{% if workspace.links.${name} != blank %}<p><a href="{{ workspace.links.${name} | track }}">${label}</a></p>` +
+    '{% endif %}',
+});
 
 /** A link to one of the shop's own pages (workspace.links), tracked, only when the shop set it. */
 export const shopLink = (name: string, label: string, otherwise = '') =>

@@ -20,7 +20,7 @@ export const escalationCall: TemplateDocument = {
           'Retorno a cliente insatisfeito: {{ customer.name | default: customer.id }}' +
           '{% if event.properties.score != blank %} (nota {{ event.properties.score }}){% endif %}',
         opening:
-          'Oi{% if customer.first_name != blank %}, {{ customer.first_name }}{% endif %}, aqui é da ' +
+          'Oi{% if customer.first_name != blank %}, {{ customer.first_name }}{% endif %}, aqui é da equipe ' +
           '{{ workspace.name }}, sou responsável pelo pós-venda. Recebi o seu retorno' +
           '{% if event.properties.score != blank %} (você deu nota {{ event.properties.score }}){% endif %} ' +
           'e quis ligar pessoalmente: primeiro, me desculpe pela experiência. Quero entender o que aconteceu ' +

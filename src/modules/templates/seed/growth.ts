@@ -1,5 +1,5 @@
 import type { TemplateDocument } from '../template-document.js';
-import { email, hello, shopLink } from './common.js';
+import { email, hello, linkParagraph, shopLink } from './common.js';
 
 // The Premium upgrade offer: at D+90 for engaged customers and when usage reaches 80 % of the
 // plan ("Um cliente que usa 80% da capacidade do plano atual recebe um e-mail com um desconto
@@ -9,7 +9,7 @@ const capacityPt =
   '{% if usage %}Você já está usando <strong>{{ usage.percent | percent }}</strong> da capacidade do seu plano' +
   '{% if customer.attributes.plan != blank %} {{ customer.attributes.plan }}{% endif %} — ' +
   'sinal de que o negócio está crescendo (que bom!).' +
-  '{% else %}Nesses três meses você usou bastante a {{ workspace.name }} — sinal de que o negócio está ' +
+  '{% else %}Nesses três meses você usou bastante os nossos serviços — sinal de que o negócio está ' +
   'crescendo (que bom!).{% endif %}';
 
 const offerPt =
@@ -17,7 +17,7 @@ const offerPt =
   'e atendimento prioritário. E para você, preparamos <strong>{{ customer.attributes.upgrade_discount | ' +
   'default: 20 }}% de desconto</strong> nos três primeiros meses.';
 
-const demoPt = shopLink('premium_demo', 'Veja em 2 minutos o que muda no Premium');
+const demoPt = linkParagraph('premium_demo', 'Veja em 2 minutos o que muda no Premium');
 const plansPt = shopLink('plans', 'Quero conhecer o Premium', 'Quer saber mais? É só responder este e-mail');
 
 export const upgradeOffer: TemplateDocument = {
@@ -85,7 +85,7 @@ export const upgradeOfferEn: TemplateDocument = {
           'The <strong>Premium plan</strong> gives you more capacity, advanced reports and priority support. ' +
             'For you, we have <strong>{{ customer.attributes.upgrade_discount | default: 20 }}% off</strong> ' +
             'the first three months.',
-          shopLink('premium_demo', 'See what changes with Premium in 2 minutes'),
+          linkParagraph('premium_demo', 'See what changes with Premium in 2 minutes'),
           `${shopLink('plans', 'Check out Premium', 'Want to know more? Just reply to this email')}. ` +
             'The offer is valid for 15 days.',
         ],

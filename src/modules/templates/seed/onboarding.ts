@@ -1,5 +1,5 @@
 import type { TemplateDocument } from '../template-document.js';
-import { email, hello, helloFormal, shopLink } from './common.js';
+import { email, hello, helloFormal, linkParagraph, shopLink } from './common.js';
 
 // D+3 after delivery: the welcome email (seed: "primeiro contato … no dia 3 com um email de
 // boas-vindas"), in the informal and formal tones and in English.
@@ -22,8 +22,8 @@ export const welcome: TemplateDocument = {
           hello('Oi'),
           'Passando para saber se o seu pedido chegou direitinho e se está tudo funcionando como você esperava.',
           'Nos primeiros dias sempre aparece alguma dúvida — é normal! Se precisar de qualquer coisa, é só ' +
-            'responder este e-mail: quem lê é gente de verdade aqui da {{ workspace.name }}.',
-          shopLink('help', 'Se preferir, deixamos um guia rápido para você começar.'),
+            'responder este e-mail: quem lê é gente de verdade aqui da equipe {{ workspace.name }}.',
+          linkParagraph('help', 'Se preferir, deixamos um guia rápido para você começar.'),
           'Obrigado por escolher a gente. 💛',
         ],
         'Um abraço,<br>Equipe {{ workspace.name }}',
@@ -48,11 +48,11 @@ export const welcomeFormal: TemplateDocument = {
         'pt',
         [
           helloFormal('Olá'),
-          'Agradecemos a confiança na {{ workspace.name }}. Gostaríamos de confirmar se o seu pedido foi ' +
+          'Agradecemos a confiança em nosso trabalho. Gostaríamos de confirmar se o seu pedido foi ' +
             'entregue em perfeitas condições e se está atendendo às suas expectativas.',
           'Caso surja qualquer dúvida sobre a instalação ou o uso, nossa equipe está à disposição: basta ' +
             'responder a este e-mail.',
-          shopLink('help', 'Preparamos também um guia de primeiros passos.'),
+          linkParagraph('help', 'Preparamos também um guia de primeiros passos.'),
         ],
         'Atenciosamente,<br>Equipe {{ workspace.name }}',
       ),
@@ -80,7 +80,7 @@ export const welcomeEn: TemplateDocument = {
           'Just checking in to make sure your order arrived safely and everything works the way you expected.',
           'Questions in the first few days are completely normal. Just reply to this email — a real person ' +
             'at {{ workspace.name }} reads every answer.',
-          shopLink('help', 'Here is a short guide to get you started.'),
+          linkParagraph('help', 'Here is a short guide to get you started.'),
           'Thanks for choosing us!',
         ],
         'Best,<br>The {{ workspace.name }} team',
@@ -112,7 +112,7 @@ export const usageTips: TemplateDocument = {
         'pt',
         [
           hello('Oi'),
-          'Já faz um mês que você começou com a {{ workspace.name }} e queremos que você aproveite cada recurso.',
+          'Já faz um mês que você começou com a gente e queremos que você aproveite cada recurso.',
           '{% assign adoption = customer.attributes.basic_features_usage | default: usage.percent | default: 80 %}' +
             'Veja que você tem usado {{ adoption | percent }} das funcionalidades básicas. ' +
             '<strong>Já explorou o módulo avançado de relatórios?</strong> Com ele você acompanha vendas, ' +

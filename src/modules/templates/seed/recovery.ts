@@ -25,9 +25,8 @@ export const reengagement: TemplateDocument = {
             'Está tudo bem?',
           'Se alguma coisa travou — uma configuração, uma dúvida, falta de tempo para aprender — a gente ' +
             'resolve junto. Que tal uma conversa de 15 minutos com alguém do nosso time, sem compromisso?',
-          shopLink('schedule', 'Escolher um horário', 'Responda este e-mail com o melhor horário para você'),
-          'E se a {{ workspace.name }} não fizer mais sentido para você agora, conta pra gente o motivo? ' +
-            'Isso ajuda muito.',
+          `${shopLink('schedule', 'Escolha um horário na nossa agenda', 'É só responder este e-mail com o melhor horário para você')}.`,
+          'E se a gente não fizer mais sentido para você agora, conta o motivo? ' + 'Isso ajuda muito.',
         ],
         'Abraço,<br>Equipe {{ workspace.name }}',
       ),
@@ -55,7 +54,7 @@ export const reengagementEn: TemplateDocument = {
             'Is everything OK?',
           'If something got in the way — a setting, a question, no time to learn — we can sort it out ' +
             'together. How about a 15-minute call with someone from our team, no strings attached?',
-          shopLink('schedule', 'Pick a time', 'Reply with a time that works for you'),
+          `${shopLink('schedule', 'Pick a time in our calendar', 'Just reply with a time that works for you')}.`,
           "And if {{ workspace.name }} isn't right for you right now, would you tell us why? It really helps.",
         ],
         'Best,<br>The {{ workspace.name }} team',
@@ -79,7 +78,7 @@ export const reengagementCall: TemplateDocument = {
         title:
           'Reengajar {{ customer.name | default: customer.id }} ({{ event.properties.days | default: 15 }} dias sem uso)',
         opening:
-          'Oi{% if customer.first_name != blank %}, {{ customer.first_name }}{% endif %}, tudo bem? Aqui é da ' +
+          'Oi{% if customer.first_name != blank %}, {{ customer.first_name }}{% endif %}, tudo bem? Aqui é da equipe ' +
           '{{ workspace.name }}. Estou ligando porque faz um tempinho que você não usa a plataforma e quis ' +
           'saber se está tudo certo ou se posso ajudar em algo.',
         diagnosis: [

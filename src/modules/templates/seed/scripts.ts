@@ -20,7 +20,7 @@ export const checkinCall: TemplateDocument = {
         kind: 'call',
         title: 'Check-in de 10 minutos com {{ customer.name | default: "o cliente" }}',
         opening:
-          'Oi{% if customer.first_name != blank %}, {{ customer.first_name }}{% endif %}, tudo bem? Aqui é da ' +
+          'Oi{% if customer.first_name != blank %}, {{ customer.first_name }}{% endif %}, tudo bem? Aqui é da equipe ' +
           '{{ workspace.name }}. Vi que seu pedido chegou há uns dias e quis ligar rapidinho para saber como ' +
           'está sendo o começo. Tem uns 10 minutinhos agora?',
         diagnosis: [
@@ -85,7 +85,7 @@ export const checkinCallFormal: TemplateDocument = {
         kind: 'call',
         title: 'Check-in de implantação — {{ customer.name | default: "cliente" }}',
         opening:
-          'Bom dia{% if customer.name != blank %}, {{ customer.name }}{% endif %}. Aqui é da {{ workspace.name }}. ' +
+          'Bom dia{% if customer.name != blank %}, {{ customer.name }}{% endif %}. Aqui é da equipe {{ workspace.name }}. ' +
           'Estou entrando em contato para acompanhar a implantação e garantir que tudo esteja funcionando ' +
           'conforme o combinado. O senhor(a) teria dez minutos neste momento?',
         diagnosis: [

@@ -18,7 +18,7 @@ export const npsSurvey: TemplateDocument = {
         'pt',
         [
           hello('Oi'),
-          'Já faz uns dois meses que você está com a gente, e sua opinião vale muito para a {{ workspace.name }}.',
+          'Já faz uns dois meses que você está com a gente, e sua opinião vale muito para nós.',
           '<p><strong>De 0 a 10, quanto você recomendaria a {{ workspace.name }} para um amigo ou colega?</strong></p>',
           scoreButtons(0, 10),
           '<p style="font-size:13px;color:#555555">0 = não recomendaria de jeito nenhum · 10 = recomendaria com certeza</p>',
