@@ -10,11 +10,6 @@ import {
 import { call, createKey, createWorkspace, problemOf, startTestApp, type TestApp } from './helpers/app.js';
 import { TestClock } from './helpers/clock.js';
 
-// Load shedding off: @fastify/under-pressure reads an empty event-loop histogram as an
-// infinite delay after any block longer than its sample interval (app start compiling
-// schemas is one), and would answer 503 to the requests made in the next 100 ms.
-const env = { LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: '0' };
-
 const email = (key: string, overrides: Record<string, unknown> = {}) => ({
   key,
   channel: 'email',
@@ -35,7 +30,7 @@ describe('templates API', () => {
   let reader: string;
 
   beforeAll(async () => {
-    t = await startTestApp({ clock, env });
+    t = await startTestApp({ clock });
     shop = await createWorkspace(t.app, { name: 'Loja da Ana' });
     other = await createWorkspace(t.app, { name: 'Outra loja' });
     reader = (await createKey(t.app, shop.key, ['read'])).key;
@@ -256,7 +251,7 @@ describe('template preview', () => {
   let shop: { id: string; key: string };
 
   beforeAll(async () => {
-    t = await startTestApp({ clock: new TestClock('2026-11-23T12:00:00Z'), env });
+    t = await startTestApp({ clock: new TestClock('2026-11-23T12:00:00Z') });
     shop = await createWorkspace(t.app, { name: 'Loja <Ana>' });
     await call(t.app, 'POST', '/v1/templates', shop.key, email('promo'));
   });
@@ -324,7 +319,7 @@ describe('seed library installation', () => {
   const adminKey = 'test-admin-key-0123456789abcdef';
 
   beforeAll(async () => {
-    t = await startTestApp({ env });
+    t = await startTestApp();
   });
   afterAll(async () => t.close());
 
