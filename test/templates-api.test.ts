@@ -5,6 +5,7 @@ import { findTemplateVersionById } from '../src/modules/templates/templates.repo
 import {
   deleteTemplate,
   getTemplate,
+  getTemplateVersion,
   selectTemplateFor,
 } from '../src/modules/templates/templates.service.js';
 import { call, createKey, createWorkspace, problemOf, startTestApp, type TestApp } from './helpers/app.js';
@@ -207,9 +208,11 @@ describe('templates API', () => {
     expect((await call(t.app, 'DELETE', '/v1/templates/gone', shop.key)).statusCode).toBe(204);
     expect((await call(t.app, 'GET', '/v1/templates/gone', reader)).statusCode).toBe(404);
     expect((await call(t.app, 'DELETE', '/v1/templates/gone', shop.key)).statusCode).toBe(404);
-    const kept = await findTemplateVersionById(t.deps.db, shop.id, id, 1);
-    expect(kept?.document.variants[0]?.subject).toBe('Oi, {{ customer.first_name }}!');
-    expect(kept?.deletedAt).toBeInstanceOf(Date);
+    const kept = await getTemplateVersion(t.deps, shop.id, id, 1);
+    expect(kept.document.variants[0]?.subject).toBe('Oi, {{ customer.first_name }}!');
+    expect(kept.deletedAt).toBeInstanceOf(Date);
+    await expect(getTemplateVersion(t.deps, other.id, id, 1)).rejects.toMatchObject({ status: 404 });
+    expect(await findTemplateVersionById(t.deps.db, shop.id, id, 2)).toBeUndefined();
     const again = await call(t.app, 'POST', '/v1/templates', shop.key, email('gone'));
     expect(again.json()).toMatchObject({ version: 1 });
   });
@@ -305,6 +308,61 @@ describe('template preview', () => {
       })
     ).json();
     expect(upgrade.html).toContain('<strong>82%</strong> da capacidade do seu plano Básico');
+  });
+
+  it('renders task scripts and webhook payloads, and a past version on request', async () => {
+    const task = (
+      await preview('checkin-call', { customer: { id: 'c', name: 'Ana Souza' }, event: { type: 'delivery' } })
+    ).json();
+    expect(task).toMatchObject({ channel: 'task', variant: 'a', template: 'checkin-call' });
+    expect(task.script.opening).toMatch(/^Oi, Ana, tudo bem\? Aqui é da equipe Loja <Ana>\./);
+    expect(task.script.diagnosis.length).toBeGreaterThan(2);
+    expect(task.script.objections[0]).toEqual({ objection: expect.any(String), answer: expect.any(String) });
+    const hook = (
+      await preview('crm-sync', {
+        customer: { id: 'c-7', name: 'Ana' },
+        event: {
+          type: 'purchase',
+          occurred_at: '2026-11-20T13:00:00Z',
+          properties: { amount: 99.9, currency: 'BRL' },
+        },
+      })
+    ).json();
+    expect(hook.payload).toMatchObject({
+      source: 'posvenda',
+      customer: { external_id: 'c-7', name: 'Ana', email: null },
+      event: {
+        type: 'purchase',
+        amount: 99.9,
+        amount_label: 'R$ 99,90',
+        occurred_at: '2026-11-20T13:00:00Z',
+      },
+    });
+    const { key: _k, ...v2 } = email('promo', {
+      variants: [{ key: 'a', weight: 1, subject: 'Versão 2', text: 'v2' }],
+    });
+    expect((await call(t.app, 'PUT', '/v1/templates/promo', shop.key, v2)).statusCode).toBe(200);
+    expect((await preview('promo', { customer: { id: 'c' } })).json()).toMatchObject({
+      version: 2,
+      subject: 'Versão 2',
+    });
+    expect(
+      (await preview('promo', { customer: { id: 'c' }, version: 1, variant: 'b' })).json(),
+    ).toMatchObject({
+      version: 1,
+      subject: 'Olá, !',
+    });
+    expect((await preview('promo', { customer: { id: 'c' }, version: 9 })).statusCode).toBe(404);
+  });
+
+  it('GET returns a webhook payload and a script exactly as saved', async () => {
+    const crm = (await call(t.app, 'GET', '/v1/templates/crm-sync', shop.key)).json();
+    const seed = TEMPLATE_LIBRARY.find((d) => d.key === 'crm-sync')!;
+    expect(crm.variants[0].payload).toEqual(seed.variants[0]!.payload);
+    const checkin = (await call(t.app, 'GET', '/v1/templates/checkin-call', shop.key)).json();
+    expect(checkin.variants[0].script).toEqual(
+      TEMPLATE_LIBRARY.find((d) => d.key === 'checkin-call')!.variants[0]!.script,
+    );
   });
 
   it('rejects a preview without a customer id (400)', async () => {

@@ -18,6 +18,7 @@ import {
   appendVersion,
   findLiveTemplate,
   findResolutionCandidates,
+  findTemplateVersionById,
   insertTemplate,
   listLiveTemplates,
   listTemplateVersions,
@@ -167,6 +168,21 @@ export async function listTemplates(
     family: query.family,
   });
   return page(rows, query.limit, (row) => ({ key: row.key }));
+}
+
+/**
+ * For touchpoints: the exact version a touchpoint rendered, by template id and version,
+ * still readable after the template was changed or deleted.
+ */
+export async function getTemplateVersion(
+  ctx: Pick<TemplatesContext, 'db'>,
+  workspaceId: string,
+  templateId: string,
+  version: number,
+): Promise<TemplateRow> {
+  const row = await findTemplateVersionById(ctx.db, workspaceId, templateId, version);
+  if (!row) throw notFound('Template version');
+  return row;
 }
 
 /** The history of a live template, newest version first. */
