@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type, { type Static } from 'typebox';
 import { AUTH_PROBLEMS, ListOf, ListQuery, problems } from '../../http/schemas.js';
+import { previewTemplate } from './preview.service.js';
 import type { TemplateDocument } from './template-document.js';
 import type { TemplateRow } from './templates.repository.js';
 import {
@@ -20,7 +21,6 @@ import {
   listTemplates,
   listVersions,
   noTemplateUsage,
-  previewTemplate,
   replaceTemplate,
   type TemplatesContext,
   type TemplateUsageCheck,
