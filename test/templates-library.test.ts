@@ -107,7 +107,7 @@ describe('seed library', () => {
         ).toBe(true);
       }
     }
-    for (const key of ['welcome', 'checkin-call']) {
+    for (const key of ['welcome', 'checkin-call', 'escalation-call']) {
       const tones = TEMPLATE_LIBRARY.filter(
         (t) => (t.key === key || t.family === key) && t.locale === 'pt-BR',
       );

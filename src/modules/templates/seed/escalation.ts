@@ -68,6 +68,64 @@ export const escalationCall: TemplateDocument = {
   ],
 };
 
+export const escalationCallFormal: TemplateDocument = {
+  key: 'escalation-call-formal',
+  channel: 'task',
+  locale: 'pt-BR',
+  tone: 'formal',
+  family: 'escalation-call',
+  name: 'Escalonamento: cliente insatisfeito — tom formal',
+  variants: [
+    {
+      key: 'a',
+      weight: 1,
+      script: {
+        kind: 'call',
+        title:
+          'Retorno a cliente insatisfeito: {{ customer.name | default: customer.id }}' +
+          '{% if event.properties.score != blank %} (nota {{ event.properties.score }}){% endif %}',
+        opening:
+          'Bom dia{% if customer.name != blank %}, {{ customer.name }}{% endif %}. Falo da equipe ' +
+          '{{ workspace.name }}; sou responsável pelo pós-venda da sua conta. Recebemos a sua avaliação e ' +
+          'fiz questão de entrar em contato pessoalmente. Lamentamos a experiência e gostaríamos de ' +
+          'compreender o ocorrido para apresentar uma solução.',
+        diagnosis: [
+          '{% if event.properties.comment != blank %}O senhor(a) registrou: "{{ event.properties.comment }}". ' +
+            'Poderia detalhar?{% else %}Poderia descrever o ocorrido?{% endif %}',
+          'Desde quando a situação ocorre e qual o impacto na operação da sua empresa?',
+          'O assunto já havia sido tratado com alguém da nossa equipe? Qual foi o encaminhamento?',
+          'Que resultado seria adequado para a sua empresa?',
+        ],
+        value_proposal:
+          'Assumirei o caso até a conclusão: o senhor(a) terá um contato direto, um prazo definido para a ' +
+          'solução e atualizações periódicas, inclusive se a resposta definitiva ainda depender de outras áreas.',
+        call_to_action:
+          'Proponho o seguinte: concluímos [ação combinada] até [data] e eu confirmo com o senhor(a) nessa data. ' +
+          'Está de acordo?',
+        objections: [
+          {
+            objection: 'Já relatamos este problema anteriormente.',
+            answer:
+              'O senhor(a) tem toda a razão, e peço desculpas pela falha no acompanhamento. A partir de agora o ' +
+              'caso fica sob minha responsabilidade direta.',
+          },
+          {
+            objection: 'Estamos avaliando encerrar o contrato.',
+            answer:
+              'Compreendo e respeito a avaliação. Posso apresentar, até [data], um plano de correção por escrito ' +
+              'para que a decisão seja tomada com todas as informações?',
+          },
+        ],
+        escalation:
+          'Encaminhe à diretoria no mesmo dia em caso de: pedido de reembolso ou desconto acima da sua alçada, ' +
+          'menção a rescisão contratual, Procon, advogado ou processo, risco à segurança, ou segundo contato ' +
+          'insatisfeito sobre o mesmo problema. Registre o relato com fidelidade e formalize por e-mail o prazo ' +
+          'combinado.',
+      },
+    },
+  ],
+};
+
 export const escalationCallEn: TemplateDocument = {
   key: 'escalation-call-en',
   channel: 'task',

@@ -1,5 +1,5 @@
 import type { TemplateDocument } from '../template-document.js';
-import { escalationCall, escalationCallEn } from './escalation.js';
+import { escalationCall, escalationCallEn, escalationCallFormal } from './escalation.js';
 import { crmSync, upgradeOffer, upgradeOfferEn } from './growth.js';
 import { usageTips, usageTipsEn, welcome, welcomeEn, welcomeFormal } from './onboarding.js';
 import { reengagement, reengagementCall, reengagementCallEn, reengagementEn } from './recovery.js';
@@ -29,6 +29,7 @@ export const TEMPLATE_LIBRARY: readonly TemplateDocument[] = [
   reengagementCall,
   reengagementCallEn,
   escalationCall,
+  escalationCallFormal,
   escalationCallEn,
   cesSurvey,
   cesSurveyEn,
