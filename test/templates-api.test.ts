@@ -157,6 +157,12 @@ describe('templates API', () => {
     expect(old).toMatchObject({ version: 1, tone: 'informal', current_version: 2 });
     const versions = (await call(t.app, 'GET', '/v1/templates/history/versions', reader)).json();
     expect(versions.data.map((v: { version: number }) => v.version)).toEqual([2, 1]);
+    const page1 = (await call(t.app, 'GET', '/v1/templates/history/versions?limit=1', reader)).json();
+    expect(page1.data.map((v: { version: number }) => v.version)).toEqual([2]);
+    const page2 = (
+      await call(t.app, 'GET', `/v1/templates/history/versions?limit=1&cursor=${page1.next_cursor}`, reader)
+    ).json();
+    expect(page2).toMatchObject({ data: [{ version: 1, tone: 'informal' }], next_cursor: null });
     expect((await call(t.app, 'GET', '/v1/templates/history?version=3', reader)).statusCode).toBe(404);
   });
 
