@@ -12,6 +12,7 @@ import { registerOpenApi } from './http/swagger.js';
 import { registerValidation } from './http/validation.js';
 import { apiKeysRoutes } from './modules/api-keys/api-keys.routes.js';
 import { authenticateKey } from './modules/api-keys/api-keys.service.js';
+import { templatesRoutes } from './modules/templates/templates.routes.js';
 import { workspacesRoutes } from './modules/workspaces/workspaces.routes.js';
 import { DEFAULT_WORKSPACE_ID } from './modules/workspaces/workspaces.service.js';
 
@@ -62,6 +63,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
       });
       await v1.register(workspacesRoutes, { ctx });
       await v1.register(apiKeysRoutes, { ctx });
+      await v1.register(templatesRoutes, { ctx, publicUrl: deps.config.publicUrl });
     },
     { prefix: '/v1' },
   );

@@ -7,6 +7,7 @@ import {
   revokeKeys,
 } from './modules/api-keys/api-keys.repository.js';
 import { createApiKey } from './modules/api-keys/api-keys.service.js';
+import { installTemplateLibrary } from './modules/templates/library.js';
 import { DEFAULT_WORKSPACE_ID, ensureDefaultWorkspace } from './modules/workspaces/workspaces.service.js';
 
 export interface BootstrapOutcome {
@@ -15,8 +16,9 @@ export interface BootstrapOutcome {
 }
 
 /**
- * Makes the instance usable at start: the default workspace exists, POSVENDA_ADMIN_KEY (when
- * set) is its admin key and the only managed one, and with no key at all one is created.
+ * Makes the instance usable at start: the default workspace exists with the seed template
+ * library, POSVENDA_ADMIN_KEY (when set) is its admin key and the only managed one, and with
+ * no key at all one is created.
  * Idempotent, and serialised by an advisory lock when several replicas start together.
  */
 export async function bootstrap(deps: Pick<Deps, 'db' | 'clock' | 'config'>): Promise<BootstrapOutcome> {
@@ -28,6 +30,8 @@ export async function bootstrap(deps: Pick<Deps, 'db' | 'clock' | 'config'>): Pr
   return deps.db.transaction().execute(async (trx) => {
     await sql`select pg_advisory_xact_lock(hashtext('posvenda:bootstrap'))`.execute(trx);
     const ctx = { db: trx, clock: deps.clock };
+    // Templates the library gained since the last start reach the default workspace too.
+    await installTemplateLibrary(trx, DEFAULT_WORKSPACE_ID, deps.clock.now());
     const managed = await findActiveManagedKeys(trx, DEFAULT_WORKSPACE_ID);
     const wanted = adminKey === undefined ? undefined : hashKey(adminKey);
     const stale = managed.filter((key) => !(wanted && key.keyHash.equals(wanted))).map((key) => key.id);

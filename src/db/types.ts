@@ -61,6 +61,28 @@ export interface PlaybookVersions {
   workspaceId: string;
 }
 
+export interface Templates {
+  channel: string;
+  createdAt: Timestamp;
+  currentVersion: number;
+  deletedAt: Timestamp | null;
+  family: string | null;
+  id: string;
+  key: string;
+  locale: string;
+  tone: string;
+  updatedAt: Timestamp;
+  workspaceId: string;
+}
+
+export interface TemplateVersions {
+  createdAt: Timestamp;
+  document: Json;
+  templateId: string;
+  version: number;
+  workspaceId: string;
+}
+
 export interface Workspaces {
   country: string;
   createdAt: Timestamp;
@@ -78,5 +100,7 @@ export interface DB {
   instanceSecrets: InstanceSecrets;
   playbooks: Playbooks;
   playbookVersions: PlaybookVersions;
+  templates: Templates;
+  templateVersions: TemplateVersions;
   workspaces: Workspaces;
 }

@@ -48,7 +48,9 @@ export class EventLoopLag {
 export function registerLoadShedding(app: FastifyInstance, maxLagMs: number): void {
   if (maxLagMs === 0) return;
   const lag = new EventLoopLag();
-  lag.start();
+  // Measured from `ready` on: compiling schemas at start blocks the loop without any
+  // request waiting, and must not count as overload.
+  app.addHook('onReady', async () => lag.start());
   app.addHook('onClose', async () => lag.stop());
   app.addHook('onRequest', async (request) => {
     if (request.routeOptions.config.shed === false) return;

@@ -26,6 +26,10 @@ export async function registerOpenApi(app: FastifyInstance, publicUrl: string): 
         { name: 'ops', description: 'Health, readiness, metrics' },
         { name: 'workspaces', description: 'Tenants and their settings' },
         { name: 'api-keys', description: 'Keys of a workspace' },
+        {
+          name: 'templates',
+          description: 'Message templates and call scripts (Liquid), versioned, with A/B variants',
+        },
       ],
     },
     refResolver: {

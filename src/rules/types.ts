@@ -136,4 +136,10 @@ export interface Plan {
 }
 
 /** Event types that count as the customer being active: the same set as the customer's last_activity_at. */
-export const ACTIVITY_EVENTS: ReadonlySet<string> = new Set(['activity', 'first_use', 'usage', 'purchase', 'delivery']);
+export const ACTIVITY_EVENTS: ReadonlySet<string> = new Set([
+  'activity',
+  'first_use',
+  'usage',
+  'purchase',
+  'delivery',
+]);

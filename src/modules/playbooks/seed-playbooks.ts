@@ -31,7 +31,14 @@ export const PLAYBOOK_LIBRARY: readonly SeedPlaybook[] = [
     reentry: 'never',
     exit_on: ENDS_ON_CANCELLATION,
     steps: [
-      { key: 'welcome', after: 'P3D', channel: 'email', template: 'welcome', at: '10:00', business_days: true },
+      {
+        key: 'welcome',
+        after: 'P3D',
+        channel: 'email',
+        template: 'welcome',
+        at: '10:00',
+        business_days: true,
+      },
       {
         key: 'checkin-call',
         after: 'P10D',
@@ -51,8 +58,22 @@ export const PLAYBOOK_LIBRARY: readonly SeedPlaybook[] = [
         business_days: true,
         when: SMALLER_ACCOUNT,
       },
-      { key: 'usage-tips', after: 'P30D', channel: 'email', template: 'usage-tips', at: '10:00', business_days: true },
-      { key: 'nps', after: 'P60D', channel: 'email', template: 'nps-survey', at: '10:00', business_days: true },
+      {
+        key: 'usage-tips',
+        after: 'P30D',
+        channel: 'email',
+        template: 'usage-tips',
+        at: '10:00',
+        business_days: true,
+      },
+      {
+        key: 'nps',
+        after: 'P60D',
+        channel: 'email',
+        template: 'nps-survey',
+        at: '10:00',
+        business_days: true,
+      },
       {
         key: 'upgrade-offer',
         after: 'P90D',
@@ -94,8 +115,22 @@ export const PLAYBOOK_LIBRARY: readonly SeedPlaybook[] = [
         business_days: true,
         when: SMALLER_ACCOUNT,
       },
-      { key: 'usage-tips', after: 'P30D', channel: 'email', template: 'usage-tips', at: '10:00', business_days: true },
-      { key: 'nps', after: 'P90D', channel: 'email', template: 'nps-survey', at: '10:00', business_days: true },
+      {
+        key: 'usage-tips',
+        after: 'P30D',
+        channel: 'email',
+        template: 'usage-tips',
+        at: '10:00',
+        business_days: true,
+      },
+      {
+        key: 'nps',
+        after: 'P90D',
+        channel: 'email',
+        template: 'nps-survey',
+        at: '10:00',
+        business_days: true,
+      },
       {
         key: 'upgrade-offer',
         after: 'P180D',
@@ -121,7 +156,14 @@ export const PLAYBOOK_LIBRARY: readonly SeedPlaybook[] = [
       ...ENDS_ON_CANCELLATION,
     ],
     steps: [
-      { key: 'email', after: 'PT0S', channel: 'email', template: 'reengagement', at: '10:00', business_days: true },
+      {
+        key: 'email',
+        after: 'PT0S',
+        channel: 'email',
+        template: 'reengagement',
+        at: '10:00',
+        business_days: true,
+      },
       {
         key: 'support-call',
         after: 'P3D',
@@ -146,17 +188,30 @@ export const PLAYBOOK_LIBRARY: readonly SeedPlaybook[] = [
       { event: 'purchase', when: { '==': [{ var: 'event.properties.plan' }, 'premium'] } },
       ...ENDS_ON_CANCELLATION,
     ],
-    steps: [{ key: 'offer', after: 'PT1H', channel: 'email', template: 'upgrade-offer', at: '10:00', business_days: true }],
+    steps: [
+      {
+        key: 'offer',
+        after: 'PT1H',
+        channel: 'email',
+        template: 'upgrade-offer',
+        at: '10:00',
+        business_days: true,
+      },
+    ],
   },
   {
     key: 'detractor-followup',
     name: 'Detratores — ligação em até 1 dia útil',
-    description: 'Resposta NPS de 0 a 6: tarefa de ligação com o roteiro de escalonamento no próximo dia útil.',
+    description:
+      'Resposta NPS de 0 a 6: tarefa de ligação com o roteiro de escalonamento no próximo dia útil.',
     enabled: true,
     trigger: {
       event: 'survey_response',
       when: {
-        and: [{ '==': [{ var: 'event.properties.survey' }, 'nps'] }, { '<=': [{ var: 'event.properties.score' }, 6] }],
+        and: [
+          { '==': [{ var: 'event.properties.survey' }, 'nps'] },
+          { '<=': [{ var: 'event.properties.score' }, 6] },
+        ],
       },
     },
     reentry: 'always',

@@ -5,6 +5,7 @@ import { type FieldError, notFound, unprocessable } from '../../errors.js';
 import { decodeCursor, page } from '../../http/pagination.js';
 import { uuidv7 } from '../../ids.js';
 import { type CreatedApiKey, createApiKey } from '../api-keys/api-keys.service.js';
+import { installTemplateLibrary } from '../templates/library.js';
 import {
   checkLocaleFields,
   effectiveSettings,
@@ -51,7 +52,7 @@ function rejectIfAny(errors: readonly FieldError[]): void {
   }
 }
 
-/** Creates a workspace with its first admin key, in one transaction. */
+/** Creates a workspace with its first admin key and the seed template library, in one transaction. */
 export async function createWorkspace(
   ctx: WorkspacesContext,
   input: NewWorkspaceInput,
@@ -74,6 +75,7 @@ export async function createWorkspace(
       name: 'admin',
       scopes: ['admin'],
     });
+    await installTemplateLibrary(trx, row.id, now);
     return { workspace: { ...row, settings: {} }, adminKey };
   });
 }

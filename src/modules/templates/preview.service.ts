@@ -1,0 +1,105 @@
+import { notFound, unprocessable } from '../../errors.js';
+import { findWorkspace } from '../workspaces/workspaces.repository.js';
+import { type RenderedContent, renderVariant } from './render.js';
+import { buildRenderContext, type CustomerInput, previewLinks, previewTrackUrl } from './render-context.js';
+import { preferredTone, resolveTemplate } from './resolve.js';
+import type { TemplateBody, TemplateVariant } from './template-document.js';
+import { findLiveTemplate, findResolutionCandidates, type TemplateRow } from './templates.repository.js';
+import { getTemplate, type TemplatesContext } from './templates.service.js';
+import { assignVariant } from './variants.js';
+
+/** Picks the variant: the one asked for, else the customer's sticky assignment. */
+export function pickVariant(
+  key: string,
+  customerId: string,
+  body: TemplateBody,
+  wanted?: string,
+): TemplateVariant {
+  if (wanted !== undefined) {
+    const found = body.variants.find((v) => v.key === wanted);
+    if (!found) {
+      throw unprocessable(`The template has no variant "${wanted}".`, [
+        {
+          path: '/body/variant',
+          message: `unknown variant; known: ${body.variants.map((v) => v.key).join(', ')}`,
+        },
+      ]);
+    }
+    return found;
+  }
+  const assigned = assignVariant(key, customerId, body.variants);
+  if (!assigned) throw unprocessable('The template has no variant with a positive weight.');
+  return assigned;
+}
+
+/**
+ * For the dispatcher: the template version and variant to render when a step names `key`
+ * for this customer (resolution by locale and tone, then sticky variant assignment).
+ * Undefined when the key names no live template. Record `template.id`, `template.version`
+ * and `variant.key` on the touchpoint.
+ */
+export async function selectTemplateFor(
+  ctx: Pick<TemplatesContext, 'db'>,
+  workspaceId: string,
+  key: string,
+  customer: CustomerInput,
+  workspaceLocale: string,
+): Promise<{ readonly template: TemplateRow; readonly variant: TemplateVariant } | undefined> {
+  const candidates = await findResolutionCandidates(ctx.db, workspaceId, key);
+  const chosen = resolveTemplate(
+    key,
+    candidates.map((c) => ({ ...c, tone: c.tone as TemplateRow['document']['tone'] })),
+    { locale: customer.locale, tone: preferredTone(customer), workspaceLocale },
+  );
+  if (!chosen) return undefined;
+  const template = await findLiveTemplate(ctx.db, workspaceId, chosen.key);
+  if (!template) return undefined;
+  const variant = assignVariant(template.key, customer.id, template.document.variants);
+  return variant ? { template, variant } : undefined;
+}
+
+export interface PreviewInput {
+  readonly customer: CustomerInput;
+  readonly event?: {
+    readonly type: string;
+    readonly occurred_at?: string;
+    readonly properties?: Record<string, unknown>;
+  };
+  readonly usage?: { readonly metric: string; readonly value: number; readonly limit: number };
+  readonly variant?: string;
+  readonly version?: number;
+  readonly workspace_links?: Readonly<Record<string, string>>;
+}
+
+/** Renders a template for an inline customer and event; stores nothing. */
+export async function previewTemplate(
+  ctx: TemplatesContext,
+  workspaceId: string,
+  key: string,
+  input: PreviewInput,
+): Promise<{ readonly template: TemplateRow; readonly variant: string; readonly rendered: RenderedContent }> {
+  const template = await getTemplate(ctx, workspaceId, key, input.version);
+  const workspace = await findWorkspace(ctx.db, workspaceId);
+  if (!workspace) throw notFound('Workspace');
+  const variant = pickVariant(key, input.customer.id, template.document, input.variant);
+  const now = ctx.clock.now();
+  const context = buildRenderContext({
+    customer: input.customer,
+    event: input.event ? { ...input.event, occurred_at: input.event.occurred_at ?? now.toISOString() } : null,
+    workspace: {
+      name: workspace.name,
+      currency: workspace.currency.trim(),
+      locale: workspace.locale,
+      timezone: workspace.timezone,
+      links: input.workspace_links ?? {},
+    },
+    usage: input.usage ?? null,
+    links: previewLinks(ctx.publicUrl),
+    touchpoint: null,
+  });
+  const rendered = await renderVariant(template.document, variant, context, {
+    now,
+    trackUrl: previewTrackUrl(ctx.publicUrl),
+  });
+  return { template, variant: variant.key, rendered };
+}
