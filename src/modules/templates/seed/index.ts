@@ -1,7 +1,15 @@
 import type { TemplateDocument } from '../template-document.js';
 import { escalationCall, escalationCallEn, escalationCallFormal } from './escalation.js';
 import { crmSync, upgradeOffer, upgradeOfferEn } from './growth.js';
-import { usageTips, usageTipsEn, welcome, welcomeEn, welcomeFormal } from './onboarding.js';
+import {
+  checkin,
+  checkinEn,
+  usageTips,
+  usageTipsEn,
+  welcome,
+  welcomeEn,
+  welcomeFormal,
+} from './onboarding.js';
 import { reengagement, reengagementCall, reengagementCallEn, reengagementEn } from './recovery.js';
 import { checkinCall, checkinCallEn, checkinCallFormal } from './scripts.js';
 import { cesSurvey, cesSurveyEn, csatSurvey, csatSurveyEn, npsSurvey, npsSurveyEn } from './surveys.js';
@@ -18,6 +26,8 @@ export const TEMPLATE_LIBRARY: readonly TemplateDocument[] = [
   checkinCall,
   checkinCallFormal,
   checkinCallEn,
+  checkin,
+  checkinEn,
   usageTips,
   usageTipsEn,
   npsSurvey,

@@ -159,3 +159,63 @@ export const usageTipsEn: TemplateDocument = {
     },
   ],
 };
+
+// D+10 for smaller accounts: the check-in a person makes by phone for larger ones, by email
+// (seed: "acompanhamento no dia 10" — contas menores recebem e-mail, as maiores uma ligação).
+export const checkin: TemplateDocument = {
+  key: 'checkin',
+  channel: 'email',
+  locale: 'pt-BR',
+  tone: 'informal',
+  name: 'Check-in por e-mail (D+10, contas menores)',
+  description: 'Dez dias depois: como está o uso, uma pergunta aberta e o caminho para falar com alguém.',
+  variants: [
+    {
+      key: 'a',
+      weight: 1,
+      subject:
+        '{% if customer.first_name != blank %}{{ customer.first_name }}, como{% else %}Como{% endif %} estão sendo os primeiros dias?',
+      html: email(
+        'pt',
+        [
+          hello('Oi'),
+          'Já faz uns dez dias que você começou com a gente, e queríamos saber: está conseguindo usar tudo ' +
+            'o que precisava? Teve alguma parte que deu mais trabalho do que deveria?',
+          'Responda este e-mail com uma linha só — mesmo que seja "tudo certo" — que a gente lê tudo e ' +
+            'responde rapidinho. Se preferir conversar, é só dizer um horário bom que ligamos para você.',
+          linkParagraph('schedule', 'Ou escolha um horário para uma conversa de 10 minutos.'),
+        ],
+        'Um abraço,<br>Equipe {{ workspace.name }}',
+      ),
+    },
+  ],
+};
+
+export const checkinEn: TemplateDocument = {
+  key: 'checkin-en',
+  channel: 'email',
+  locale: 'en',
+  tone: 'informal',
+  family: 'checkin',
+  name: 'Email check-in (D+10, smaller accounts)',
+  variants: [
+    {
+      key: 'a',
+      weight: 1,
+      subject:
+        '{% if customer.first_name != blank %}{{ customer.first_name }}, how{% else %}How{% endif %} are the first days going?',
+      html: email(
+        'en',
+        [
+          hello('Hi'),
+          "It's been about ten days since you started with us, so we wanted to ask: are you able to do " +
+            'everything you needed? Was anything harder than it should be?',
+          'Just reply to this email with a single line — even "all good" — and a real person will get back ' +
+            "to you quickly. If you'd rather talk, tell us a good time and we'll call you.",
+          linkParagraph('schedule', 'Or pick a time for a 10-minute chat.'),
+        ],
+        'Best,<br>The {{ workspace.name }} team',
+      ),
+    },
+  ],
+};
