@@ -11,34 +11,62 @@ import {
 } from './types.js';
 
 export interface SimulatedTouchpoint extends Omit<PlannedTouchpoint, 'status'> {
+  readonly id: string;
   readonly playbookKey: string;
+  readonly version: number;
   readonly enrollmentId: string;
   status: PlannedTouchpoint['status'] | 'cancelled';
 }
 
 export interface SimulatedExit {
+  readonly enrollmentId: string;
   readonly playbookKey: string;
   readonly reason: string;
   readonly at: Date;
 }
 
+/** Where a simulation starts: what is already stored about the customer. */
+export interface SimulationStart {
+  readonly enrollments?: readonly Enrollment[];
+  readonly lastActivityAt?: Date | null;
+  readonly usage?: Readonly<Record<string, { readonly ratio: number; readonly at: Date }>>;
+  /** Ids for new enrollments and touchpoints; a counter by default. */
+  readonly newId?: () => string;
+}
+
+/** What one event changed, for the answer to its ingest. */
+export interface EventEffect {
+  readonly touchpoints: readonly SimulatedTouchpoint[];
+  readonly exits: readonly SimulatedExit[];
+}
+
 /**
- * Plays events through the engine in memory, applying each plan as the event transaction
- * would (exits cancel pending touchpoints, moved triggers re-plan theirs). Pure: used by
- * the playbook preview, where nothing may be stored.
+ * Plays a customer's events through the engine in memory, applying each plan as the event
+ * transaction does (exits cancel pending touchpoints, moved triggers re-plan theirs). The
+ * preview runs it on nothing; ingest runs it from the stored state and writes the outcome.
+ * Only touchpoints it created are in `touchpoints`; stored ones are the caller's to cancel.
  */
 export class Simulation {
-  readonly enrollments: Enrollment[] = [];
+  readonly enrollments: Enrollment[];
   readonly touchpoints: SimulatedTouchpoint[] = [];
   readonly exits: SimulatedExit[] = [];
-  private lastActivityAt: Date | null = null;
-  private readonly usage: Record<string, { ratio: number; at: Date }> = {};
-  private sequence = 0;
+  /** Stored enrollments whose trigger moved, with their stored touchpoints to cancel. */
+  readonly moved = new Set<string>();
+  private lastActivityAt: Date | null;
+  private readonly usage: Record<string, { ratio: number; at: Date }>;
+  private readonly newId: () => string;
 
   constructor(
     readonly playbooks: readonly Playbook[],
     readonly customer: Readonly<Record<string, unknown>>,
-  ) {}
+    start: SimulationStart = {},
+  ) {
+    this.enrollments = [...(start.enrollments ?? [])];
+    this.lastActivityAt = start.lastActivityAt ?? null;
+    this.usage = { ...start.usage };
+    let sequence = 0;
+    this.newId = start.newId ?? (() => `simulated-${++sequence}`);
+  }
 
   /** The customer's state as the engine sees it now. */
   state(): CustomerState {
@@ -50,17 +78,26 @@ export class Simulation {
     };
   }
 
-  /** Applies one event as if it arrived at `settings.now`. */
-  apply(event: EngineEvent, settings: PlanSettings): Plan {
-    const plan = planEvent(this.state(), event, this.playbooks, settings);
+  /** Applies one event as if it arrived at `settings.now`; returns what it changed. */
+  apply(event: EngineEvent, settings: PlanSettings): EventEffect {
+    const plan: Plan = planEvent(this.state(), event, this.playbooks, settings);
+    const firstTouchpoint = this.touchpoints.length;
+    const firstExit = this.exits.length;
     for (const exit of plan.exits) {
       this.replace(exit.enrollmentId, { status: 'exited' });
       this.cancelPending(exit.enrollmentId);
-      this.exits.push({ playbookKey: exit.playbookKey, reason: exit.reason, at: event.occurredAt });
+      this.exits.push({
+        enrollmentId: exit.enrollmentId,
+        playbookKey: exit.playbookKey,
+        reason: exit.reason,
+        at: event.occurredAt,
+      });
     }
     for (const move of plan.reschedules) {
       this.cancelPending(move.enrollmentId);
-      this.add(move.enrollmentId, move.playbookKey, move.touchpoints);
+      this.moved.add(move.enrollmentId);
+      const version = this.enrollments.find((e) => e.id === move.enrollmentId)?.version ?? 0;
+      this.add(move.enrollmentId, move.playbookKey, version, move.touchpoints);
       this.replace(move.enrollmentId, {
         triggerAt: move.triggerAt,
         triggerKey: move.triggerKey,
@@ -70,7 +107,7 @@ export class Simulation {
     for (const planned of plan.enrollments) {
       const playbook = this.playbooks.find((p) => p.key === planned.playbookKey);
       if (!playbook) continue;
-      const id = `simulated-${++this.sequence}`;
+      const id = this.newId();
       this.enrollments.push({
         id,
         playbookKey: planned.playbookKey,
@@ -82,14 +119,20 @@ export class Simulation {
         lastDueAt: lastDue(planned.touchpoints),
         exitOn: playbook.exitOn,
       });
-      this.add(id, planned.playbookKey, planned.touchpoints);
+      this.add(id, planned.playbookKey, planned.version, planned.touchpoints);
     }
     this.remember(event);
-    return plan;
+    return { touchpoints: this.touchpoints.slice(firstTouchpoint), exits: this.exits.slice(firstExit) };
   }
 
-  private add(enrollmentId: string, playbookKey: string, touchpoints: readonly PlannedTouchpoint[]): void {
-    for (const tp of touchpoints) this.touchpoints.push({ ...tp, playbookKey, enrollmentId });
+  private add(
+    enrollmentId: string,
+    playbookKey: string,
+    version: number,
+    touchpoints: readonly PlannedTouchpoint[],
+  ): void {
+    for (const tp of touchpoints)
+      this.touchpoints.push({ ...tp, id: this.newId(), playbookKey, version, enrollmentId });
   }
 
   private replace(id: string, changes: Partial<Enrollment>): void {

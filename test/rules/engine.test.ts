@@ -15,8 +15,11 @@ import {
 
 const local = (date: Date) => DateTime.fromJSDate(date, { zone: 'America/Sao_Paulo' }).toISO();
 
+/** The engine's plan for the event, which the store then applies (the engine is pure: same plan). */
 function run(store: MemoryStore, e: EngineEvent, now: Date = e.occurredAt) {
-  return store.apply(e, settingsAt(now));
+  const plan = planEvent(store.state(), e, store.playbooks, settingsAt(now));
+  store.apply(e, settingsAt(now));
+  return plan;
 }
 
 describe('rules engine: event triggers and steps', () => {
