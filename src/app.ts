@@ -11,6 +11,9 @@ import { registerRateLimit } from './http/rate-limit.js';
 import { registerOpenApi } from './http/swagger.js';
 import { apiKeysRoutes } from './modules/api-keys/api-keys.routes.js';
 import { authenticateKey } from './modules/api-keys/api-keys.service.js';
+import { customersRoutes } from './modules/customers/customers.routes.js';
+import { eventsRoutes } from './modules/events/events.routes.js';
+import { planNothing } from './modules/events/planner.js';
 import { workspacesRoutes } from './modules/workspaces/workspaces.routes.js';
 import { DEFAULT_WORKSPACE_ID } from './modules/workspaces/workspaces.service.js';
 
@@ -56,6 +59,8 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
       });
       await v1.register(workspacesRoutes, { ctx });
       await v1.register(apiKeysRoutes, { ctx });
+      await v1.register(eventsRoutes, { ctx: { ...ctx, planEvents: planNothing } });
+      await v1.register(customersRoutes, { ctx });
     },
     { prefix: '/v1' },
   );

@@ -26,6 +26,8 @@ export async function registerOpenApi(app: FastifyInstance, publicUrl: string): 
         { name: 'ops', description: 'Health, readiness, metrics' },
         { name: 'workspaces', description: 'Tenants and their settings' },
         { name: 'api-keys', description: 'Keys of a workspace' },
+        { name: 'events', description: 'Sale and usage events in (idempotent, one transaction each)' },
+        { name: 'customers', description: 'Customer profiles, derived facts, consent, export and erasure' },
       ],
     },
     refResolver: {
