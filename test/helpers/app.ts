@@ -1,3 +1,4 @@
+import { setTimeout } from 'node:timers/promises';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { type Logger, pino } from 'pino';
 import { buildApp } from '../../src/app.js';
@@ -26,6 +27,8 @@ export function testConfig(env: Record<string, string> = {}): Config {
   return loaded.config;
 }
 
+const LOAD_SHED_SETTLE_MS = 250;
+
 export interface TestApp {
   readonly app: FastifyInstance;
   readonly deps: Deps;
@@ -50,6 +53,10 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   if (!options.skipBootstrap) await bootstrap(deps);
   const app = await buildApp(deps);
   await app.ready();
+  // ready() compiles every route's schemas in one synchronous stretch (a few hundred ms on a
+  // busy machine); let the load-shedding monitor take fresh samples so the first request is
+  // not refused as if the process were overloaded.
+  await setTimeout(LOAD_SHED_SETTLE_MS);
   return {
     app,
     deps,
