@@ -59,7 +59,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
       });
       await v1.register(workspacesRoutes, { ctx });
       await v1.register(apiKeysRoutes, { ctx });
-      await v1.register(eventsRoutes, { ctx: { ...ctx, planEvents: planNothing } });
+      await v1.register(eventsRoutes, { ctx: { ...ctx, planner: planNothing } });
       await v1.register(customersRoutes, { ctx });
     },
     { prefix: '/v1' },

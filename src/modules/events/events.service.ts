@@ -1,16 +1,18 @@
+import type { Transaction } from 'kysely';
 import type { Clock } from '../../clock.js';
 import type { Database } from '../../db/client.js';
+import type { DB } from '../../db/types.js';
 import { AppError, badRequest, type FieldError } from '../../errors.js';
 import { uuidv7 } from '../../ids.js';
 import { type EventValidation, type ValidEvent, validateEvent } from './event-validation.js';
-import { type EventToStore, findEventHashes, repointEvents, storeEvents } from './events.repository.js';
-import type { AcceptedEvent, EventPlan, EventPlanner } from './planner.js';
+import { type EventToStore, storeEvents } from './events.repository.js';
+import { type AcceptedEvent, EMPTY_PLAN, type EventPlan, type EventPlanner } from './planner.js';
 
 export interface EventsContext {
   readonly db: Database;
   readonly clock: Clock;
   /** Plans touchpoints inside the ingest transaction; `planNothing` until the rules engine exists. */
-  readonly planEvents: EventPlanner;
+  readonly planner: EventPlanner;
 }
 
 /** What became of one valid event. */
@@ -65,45 +67,44 @@ async function ingestValid(
   });
   if (toStore.length === 0) return outcomes as IngestOutcome[];
 
-  await ctx.db.transaction().execute(async (trx) => {
-    const stored = await storeEvents(trx, workspaceId, now, toStore);
-
-    const notInserted = toStore.filter((e) => !stored.inserted.has(e.externalId)).map((e) => e.externalId);
-    const hashes = await findEventHashes(trx, workspaceId, notInserted);
-
+  // One transaction: the events, their customers and the plan commit together or not at
+  // all. With a planner that can plan nothing, `ingest_events()` alone is that transaction
+  // (one statement is atomic), which saves the BEGIN and COMMIT round trips.
+  const ingest = async (db: Database | Transaction<DB>, trx: Transaction<DB> | undefined) => {
+    const stored = await storeEvents(db, workspaceId, now, toStore, trx !== undefined);
     const accepted: AcceptedEvent[] = [];
     const acceptedIndex: number[] = [];
-    const repoint = new Map<string, string[]>();
     toStore.forEach((event, i) => {
       const index = storeIndex[i]!;
       const customerId = event.customer.id;
       const inserted = stored.inserted.get(event.externalId);
       if (!inserted) {
-        const same = hashes.get(event.externalId) === event.bodyHash;
+        const same = stored.existingHashes.get(event.externalId) === event.bodyHash;
         outcomes[index] = { status: same ? 'duplicate' : 'conflict', id: event.externalId, customerId };
         return;
       }
-      const customer = stored.customers.get(customerId);
-      if (!customer) throw new Error(`customer ${customerId} was not upserted with its event`);
-      if (customer.id !== inserted.customerId) {
-        repoint.set(customer.id, [...(repoint.get(customer.id) ?? []), inserted.id]);
-      }
-      accepted.push({ id: inserted.id, event: events[index]!, customer });
       acceptedIndex.push(index);
+      if (trx) {
+        const customer = stored.customers.get(customerId);
+        if (!customer) throw new Error(`customer ${customerId} was not upserted with its event`);
+        accepted.push({ id: inserted.id, event: events[index]!, customer });
+      }
     });
-    for (const [customerId, eventIds] of repoint) await repointEvents(trx, workspaceId, eventIds, customerId);
-
     // The seam of the rules engine: decide and write the plan inside this transaction.
-    const plans = accepted.length > 0 ? await ctx.planEvents(trx, { workspaceId, accepted, now }) : [];
-    accepted.forEach((item, i) => {
-      outcomes[acceptedIndex[i]!] = {
+    const plans =
+      trx && accepted.length > 0 ? await ctx.planner.plan(trx, { workspaceId, accepted, now }) : [];
+    acceptedIndex.forEach((index, i) => {
+      const event = events[index]!;
+      outcomes[index] = {
         status: 'accepted',
-        id: item.event.externalId,
-        customerId: item.event.customer.id,
-        plan: plans[i] ?? { touchpoints: [], exited: [] },
+        id: event.externalId,
+        customerId: event.customer.id,
+        plan: plans[i] ?? EMPTY_PLAN,
       };
     });
-  });
+  };
+  if (ctx.planner.mayPlan) await ctx.db.transaction().execute((trx) => ingest(trx, trx));
+  else await ingest(ctx.db, undefined);
   return outcomes as IngestOutcome[];
 }
 

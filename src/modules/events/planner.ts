@@ -33,16 +33,23 @@ export interface AcceptedEvent {
 }
 
 /**
- * The seam where the rules engine plugs into ingest. It is called once per ingest
+ * The seam where the rules engine plugs into ingest. `plan` is called once per ingest
  * transaction, inside it, after the events are stored and their customers upserted, with
- * every accepted event (a batch is planned set-wise), and must both decide and write the
- * plan through `trx` (touchpoint rows, exits): the ingest commits it with the events, so a
- * 2xx means event and plan are committed. It returns one plan per accepted event, in order.
+ * every accepted event (a batch is planned set-wise); it must both decide and write the
+ * plan through `trx` (touchpoint rows, exits), so that the plan commits with the events and
+ * a 2xx means both are committed. It returns one plan per accepted event, in order.
  */
-export type EventPlanner = (
-  trx: Transaction<DB>,
-  input: { readonly workspaceId: string; readonly accepted: readonly AcceptedEvent[]; readonly now: Date },
-) => Promise<readonly EventPlan[]>;
+export interface EventPlanner {
+  /**
+   * False for a planner that never plans anything: ingest then needs no explicit
+   * transaction, its single statement being atomic by itself.
+   */
+  readonly mayPlan: boolean;
+  plan(
+    trx: Transaction<DB>,
+    input: { readonly workspaceId: string; readonly accepted: readonly AcceptedEvent[]; readonly now: Date },
+  ): Promise<readonly EventPlan[]>;
+}
 
 export const EMPTY_PLAN: EventPlan = Object.freeze({ touchpoints: [], exited: [] });
 
@@ -50,4 +57,7 @@ export const EMPTY_PLAN: EventPlan = Object.freeze({ touchpoints: [], exited: []
  * The planner until the rules engine exists (a later issue): there are no playbooks yet,
  * so nothing is planned. Not a fake: with no playbooks this is the right answer.
  */
-export const planNothing: EventPlanner = async (_trx, { accepted }) => accepted.map(() => EMPTY_PLAN);
+export const planNothing: EventPlanner = {
+  mayPlan: false,
+  plan: async (_trx, { accepted }) => accepted.map(() => EMPTY_PLAN),
+};
