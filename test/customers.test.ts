@@ -414,6 +414,26 @@ describe('DELETE /v1/customers/{id} (erasure)', () => {
     expect(erasures[0]!.eventsScrubbed).toBe(3);
   });
 
+  it('an erasure racing events of the same customer gives no 5xx, and leaves one live customer', async () => {
+    for (let round = 0; round < 5; round++) {
+      const id = uid('c');
+      await post({ ...event(id, 'purchase', 5, { amount: 100 }), customer: { id, name: 'Ana' } });
+      const responses = await Promise.all([
+        ...Array.from({ length: 4 }, () => post(event(id, 'activity', 0))),
+        call(t.app, 'DELETE', `/v1/customers/${id}`, key),
+        ...Array.from({ length: 4 }, () => post(event(id, 'activity', 0))),
+      ]);
+      expect(responses.map((r) => r.statusCode).filter((s) => s >= 500)).toEqual([]);
+      const live = await t.deps.db
+        .selectFrom('customers')
+        .select('id')
+        .where('externalId', '=', id)
+        .where('erasedAt', 'is', null)
+        .execute();
+      expect(live.length).toBeLessThanOrEqual(1);
+    }
+  });
+
   it('a new event with the erased id starts a new customer', async () => {
     const id = uid('c');
     await post({ ...event(id, 'purchase', 5, { amount: 100 }), customer: { id, name: 'Ana' } });
