@@ -461,3 +461,43 @@ describe('POST /v1/events/batch', () => {
     }
   });
 });
+
+describe('OpenAPI', () => {
+  it('documents every event and customer schema with examples', async () => {
+    const document = (await call(t.app, 'GET', '/openapi.json', undefined)).json();
+    const schemas = document.components.schemas as Record<string, { examples?: unknown[] }>;
+    for (const name of [
+      'EventInput',
+      'EventAccepted',
+      'PlannedTouchpoint',
+      'PurchaseProperties',
+      'DeliveryProperties',
+      'FirstUseProperties',
+      'ActivityProperties',
+      'UsageProperties',
+      'InactivityProperties',
+      'RenewalProperties',
+      'CancellationProperties',
+      'SurveyResponseProperties',
+      'SupportTicketProperties',
+      'CustomProperties',
+      'CustomerProfile',
+      'TimelineItem',
+    ]) {
+      expect(schemas[name]?.examples?.length, name).toBeGreaterThan(0);
+    }
+    const operations = Object.values(
+      document.paths as Record<
+        string,
+        Record<string, { tags?: string[]; requestBody?: unknown; responses: object }>
+      >,
+    )
+      .flatMap((methods) => Object.values(methods))
+      .filter((op) => op.tags?.some((tag) => tag === 'events' || tag === 'customers'));
+    expect(operations).toHaveLength(9);
+    for (const op of operations) {
+      if (op.requestBody) expect(JSON.stringify(op.requestBody)).toMatch(/"example|\$ref/);
+      expect(JSON.stringify(op.responses)).toMatch(/"example|\$ref/);
+    }
+  });
+});

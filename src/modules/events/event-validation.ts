@@ -3,7 +3,8 @@ import type { Static, TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
 import type { FieldError } from '../../errors.js';
 import { checkLocaleFields } from '../workspaces/settings.js';
-import { EVENT_PROPERTIES, EventInput, KNOWN_TYPES, SURVEY_SCALES } from './events.schemas.js';
+import { EVENT_PROPERTIES, KNOWN_TYPES, SURVEY_SCALES } from './event-types.js';
+import { EventInput } from './events.schemas.js';
 
 /** How far ahead of now an event's `occurred_at` may be (clients' clocks drift). */
 export const MAX_FUTURE_MS = 5 * 60 * 1000;
