@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Deps } from './deps.js';
 import { authPlugin } from './http/auth.js';
 import { registerErrorHandling } from './http/error-handler.js';
@@ -9,9 +9,12 @@ import { registerLoadShedding } from './http/load-shedding.js';
 import { registerMetrics } from './http/metrics.js';
 import { registerRateLimit } from './http/rate-limit.js';
 import { registerOpenApi } from './http/swagger.js';
-import { registerValidation } from './http/validation.js';
+import { buildValidator } from './http/validation.js';
 import { apiKeysRoutes } from './modules/api-keys/api-keys.routes.js';
 import { authenticateKey } from './modules/api-keys/api-keys.service.js';
+import { customersRoutes } from './modules/customers/customers.routes.js';
+import { eventsRoutes } from './modules/events/events.routes.js';
+import { planNothing } from './modules/events/planner.js';
 import { templatesRoutes } from './modules/templates/templates.routes.js';
 import { workspacesRoutes } from './modules/workspaces/workspaces.routes.js';
 import { DEFAULT_WORKSPACE_ID } from './modules/workspaces/workspaces.service.js';
@@ -29,8 +32,12 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     return503OnClosing: true,
+    // Fastify calls the factory with the shared schemas and the result with { schema, httpPart };
+    // its published type describes the plain Ajv compile signature instead, hence the cast.
+    schemaController: {
+      compilersFactory: { buildValidator },
+    } as unknown as FastifyServerOptions['schemaController'],
   }).withTypeProvider<TypeBoxTypeProvider>();
-  registerValidation(app);
 
   // While closing, answers in flight tell the client to drop the connection, so keep-alive
   // sockets do not hold the shutdown open until their idle timeout.
@@ -64,6 +71,8 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
       await v1.register(workspacesRoutes, { ctx });
       await v1.register(apiKeysRoutes, { ctx });
       await v1.register(templatesRoutes, { ctx, publicUrl: deps.config.publicUrl });
+      await v1.register(eventsRoutes, { ctx: { ...ctx, planner: planNothing } });
+      await v1.register(customersRoutes, { ctx });
     },
     { prefix: '/v1' },
   );

@@ -26,7 +26,8 @@ export function createDb(databaseUrl: string, options: DbOptions = {}): Database
   });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => {});
-  // Nested keys are left alone: jsonb values (settings, attributes) keep their own casing.
+  // Column names are camel-cased; the keys inside jsonb values are data (event properties,
+  // settings) and must come back exactly as stored.
   return new Kysely<DB>({
     dialect: new PostgresDialect({ pool }),
     plugins: [new CamelCasePlugin({ maintainNestedObjectKeys: true })],

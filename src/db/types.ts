@@ -21,6 +21,8 @@ export type JsonPrimitive = boolean | number | string | null;
 
 export type JsonValue = JsonArray | JsonObject | JsonPrimitive;
 
+export type Numeric = ColumnType<string, number | string, number | string>;
+
 export type Timestamp = ColumnType<Date, Date | string, Date | string>;
 
 export interface ApiKeys {
@@ -33,6 +35,62 @@ export interface ApiKeys {
   name: string;
   revokedAt: Timestamp | null;
   scopes: string[];
+  workspaceId: string;
+}
+
+export interface CustomerErasures {
+  customerId: string;
+  erasedAt: Timestamp;
+  eventsScrubbed: number;
+  id: string;
+  keyId: string | null;
+  workspaceId: string;
+}
+
+export interface Customers {
+  attributes: Generated<Json>;
+  consent: Generated<Json>;
+  createdAt: Timestamp;
+  email: string | null;
+  erasedAt: Timestamp | null;
+  externalId: string;
+  firstDeliveryAt: Timestamp | null;
+  firstPurchaseAt: Timestamp | null;
+  firstSeenAt: Timestamp;
+  firstUseAt: Timestamp | null;
+  id: string;
+  lastActivityAt: Timestamp | null;
+  lastCancellationAt: Timestamp | null;
+  lastInactivityAt: Timestamp | null;
+  lastPurchaseAt: Timestamp | null;
+  lastRenewalAt: Timestamp | null;
+  locale: string | null;
+  name: string | null;
+  nps: number | null;
+  npsAt: Timestamp | null;
+  npsEventKey: string | null;
+  ordersCount: Generated<number>;
+  phone: string | null;
+  revenueOrders: Generated<number>;
+  revenueTotal: Generated<Numeric>;
+  segment: string | null;
+  timezone: string | null;
+  updatedAt: Timestamp;
+  workspaceId: string;
+}
+
+export interface Events {
+  amount: Numeric | null;
+  bodyHash: Buffer;
+  currency: string | null;
+  customerId: string;
+  customerSnapshot: Json | null;
+  externalId: string;
+  id: string;
+  occurredAt: Timestamp;
+  properties: Generated<Json>;
+  receivedAt: Timestamp;
+  type: string;
   workspaceId: string;
 }
 
@@ -97,6 +155,9 @@ export interface Workspaces {
 
 export interface DB {
   apiKeys: ApiKeys;
+  customerErasures: CustomerErasures;
+  customers: Customers;
+  events: Events;
   instanceSecrets: InstanceSecrets;
   playbooks: Playbooks;
   playbookVersions: PlaybookVersions;

@@ -30,6 +30,8 @@ export async function registerOpenApi(app: FastifyInstance, publicUrl: string): 
           name: 'templates',
           description: 'Message templates and call scripts (Liquid), versioned, with A/B variants',
         },
+        { name: 'events', description: 'Sale and usage events in (idempotent, one transaction each)' },
+        { name: 'customers', description: 'Customer profiles, derived facts, consent, export and erasure' },
       ],
     },
     refResolver: {

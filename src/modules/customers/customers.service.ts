@@ -1,0 +1,179 @@
+import type { Clock } from '../../clock.js';
+import type { Database } from '../../db/client.js';
+import { badRequest, notFound } from '../../errors.js';
+import { decodeCursor, page } from '../../http/pagination.js';
+import { uuidv7 } from '../../ids.js';
+import { type ConsentChannel, type ConsentStatus, effectiveConsent } from './consent.js';
+import {
+  averageTicket,
+  type CustomerState,
+  healthScore,
+  type LifecycleStage,
+  lifecycleStage,
+  toCustomerState,
+} from './customer-state.js';
+import {
+  allCustomerEvents,
+  type CustomerFilters,
+  type CustomerRow,
+  countOpenTickets,
+  eraseCustomerProfile,
+  findCustomer,
+  insertErasure,
+  listCustomerEvents,
+  listCustomers as listCustomerRows,
+  lockCustomerForErasure,
+  scrubCustomerEvents,
+  setConsent as setConsentRow,
+} from './customers.repository.js';
+
+export interface CustomersContext {
+  readonly db: Database;
+  readonly clock: Clock;
+}
+
+/** A customer as the API shows it: profile, facts, what is derived from them now, consent. */
+export interface CustomerProfile {
+  readonly state: CustomerState;
+  readonly currency: string;
+  readonly stage: LifecycleStage;
+  readonly healthScore: number;
+  readonly openTickets: number;
+  readonly averageTicket: number | null;
+  readonly consent: ReturnType<typeof effectiveConsent>;
+}
+
+function profile(row: CustomerRow, openTickets: number, now: Date): CustomerProfile {
+  const state = toCustomerState(row as unknown as Record<string, unknown>);
+  return {
+    state,
+    currency: row.workspaceCurrency,
+    stage: lifecycleStage(state, now),
+    healthScore: healthScore(state, openTickets, now),
+    openTickets,
+    averageTicket: averageTicket(state),
+    consent: effectiveConsent(state.consent),
+  };
+}
+
+async function requireCustomer(ctx: CustomersContext, workspaceId: string, externalId: string) {
+  const row = await findCustomer(ctx.db, workspaceId, externalId);
+  if (!row) throw notFound('Customer');
+  return row;
+}
+
+/** Customers matching the filters, newest first; the stage filter is evaluated at now. */
+export async function listCustomers(
+  ctx: CustomersContext,
+  workspaceId: string,
+  query: CustomerFilters & { readonly limit: number; readonly cursor?: string },
+) {
+  const now = ctx.clock.now();
+  const after = decodeCursor(query.cursor, ['id']);
+  const rows = await listCustomerRows(ctx.db, workspaceId, {
+    segment: query.segment,
+    stage: query.stage,
+    email: query.email,
+    now,
+    limit: query.limit + 1,
+    beforeId: after?.id,
+  });
+  const result = page(rows, query.limit, (row) => ({ id: row.id }));
+  const open = await countOpenTickets(
+    ctx.db,
+    workspaceId,
+    result.data.map((row) => row.id),
+  );
+  return {
+    data: result.data.map((row) => profile(row, open.get(row.id) ?? 0, now)),
+    next_cursor: result.next_cursor,
+  };
+}
+
+/** One customer by the shop's id, with facts and derived values at now. */
+export async function getCustomer(
+  ctx: CustomersContext,
+  workspaceId: string,
+  externalId: string,
+): Promise<CustomerProfile> {
+  const row = await requireCustomer(ctx, workspaceId, externalId);
+  const open = await countOpenTickets(ctx.db, workspaceId, [row.id]);
+  return profile(row, open.get(row.id) ?? 0, ctx.clock.now());
+}
+
+/** The customer's events, newest first, cursor-paginated (touchpoints and tickets join later). */
+export async function customerTimeline(
+  ctx: CustomersContext,
+  workspaceId: string,
+  externalId: string,
+  query: { readonly limit: number; readonly cursor?: string },
+) {
+  const after = decodeCursor(query.cursor, ['at', 'id']);
+  const row = await requireCustomer(ctx, workspaceId, externalId);
+  const before = after ? { at: new Date(after.at), id: after.id } : undefined;
+  if (before && Number.isNaN(before.at.getTime())) {
+    throw badRequest('invalid_cursor', 'cursor is not one this API returned', [
+      { path: '/querystring/cursor', message: 'not a valid cursor' },
+    ]);
+  }
+  const events = await listCustomerEvents(ctx.db, workspaceId, row.id, { limit: query.limit + 1, before });
+  return page(events, query.limit, (event) => ({ at: event.occurredAt.toISOString(), id: event.id }));
+}
+
+/** Confirms the customer exists; its touchpoints arrive with the calendar (a later issue). */
+export async function customerTouchpoints(ctx: CustomersContext, workspaceId: string, externalId: string) {
+  await requireCustomer(ctx, workspaceId, externalId);
+  return { data: [], next_cursor: null };
+}
+
+/** Records a consent choice for one channel. */
+export async function setConsent(
+  ctx: CustomersContext,
+  workspaceId: string,
+  externalId: string,
+  channel: ConsentChannel,
+  status: ConsentStatus,
+) {
+  const now = ctx.clock.now();
+  const choice = { status, source: 'api', updated_at: now.toISOString() };
+  const found = await setConsentRow(ctx.db, workspaceId, externalId, channel, choice, now);
+  if (!found) throw notFound('Customer');
+  return { channel, ...choice };
+}
+
+/** Everything held about the person: profile, consent, every event as sent, touchpoints. */
+export async function exportCustomer(ctx: CustomersContext, workspaceId: string, externalId: string) {
+  const customer = await getCustomer(ctx, workspaceId, externalId);
+  const events = await allCustomerEvents(ctx.db, workspaceId, customer.state.id);
+  return { exportedAt: ctx.clock.now(), customer, events, touchpoints: [] };
+}
+
+/**
+ * Erases the person (LGPD art. 18 VI, GDPR art. 17): personal data leaves the profile and
+ * the events, the external id becomes an unlinkable pseudonym, and the erasure is recorded.
+ * Amounts, types, dates and the segment stay, so KPIs stay right. When the calendar exists,
+ * this transaction also cancels the customer's pending touchpoints.
+ */
+export async function eraseCustomer(
+  ctx: CustomersContext,
+  workspaceId: string,
+  externalId: string,
+  keyId: string | null,
+): Promise<void> {
+  const now = ctx.clock.now();
+  await ctx.db.transaction().execute(async (trx) => {
+    const customer = await lockCustomerForErasure(trx, workspaceId, externalId);
+    if (!customer) throw notFound('Customer');
+    const scrubbed = await scrubCustomerEvents(trx, workspaceId, customer.id);
+    // Random, not derived from the old id: nothing can link the pseudonym back to the person.
+    await eraseCustomerProfile(trx, workspaceId, customer.id, `erased:${uuidv7(now)}`, now);
+    await insertErasure(trx, {
+      workspaceId,
+      id: uuidv7(now),
+      customerId: customer.id,
+      erasedAt: now,
+      keyId,
+      eventsScrubbed: scrubbed,
+    });
+  });
+}

@@ -1,0 +1,193 @@
+// Shared pieces of the benchmarks: real processes on 127.0.0.1, a scratch database,
+// autocannon runs and the result table. Nothing here talks to anything but loopback.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { loadConfig } from '../../src/config.js';
+
+export const ROOT = new URL('../../', import.meta.url).pathname;
+
+/** The Postgres and Redis the benchmark uses: DATABASE_URL/REDIS_URL or the defaults. */
+export function baseConfig() {
+  const loaded = loadConfig(process.env);
+  if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
+  return loaded.config;
+}
+
+export function databaseUrl(name: string): string {
+  const url = new URL(baseConfig().databaseUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+export async function dropDatabase(name: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: databaseUrl('postgres') });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
+}
+
+export function build(): void {
+  process.stdout.write('building (npm run build)…\n');
+  execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
+}
+
+/** A free TCP port on loopback. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+export interface RunningProcess {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+/** Starts a process that serves HTTP on `port`, and waits until `readyPath` answers 200. */
+export async function startProcess(
+  name: string,
+  command: string,
+  args: readonly string[],
+  options: { readonly env: Record<string, string>; readonly port: number; readonly readyPath: string },
+): Promise<RunningProcess> {
+  const child: ChildProcess = spawn(command, [...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  child.stderr?.on('data', (chunk: Buffer) => process.stderr.write(`[${name}] ${chunk}`));
+  const url = `http://127.0.0.1:${options.port}`;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode} before it was ready`);
+    try {
+      const response = await fetch(`${url}${options.readyPath}`);
+      if (response.status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`${name} not ready within 60 s`);
+    }
+    await sleep(200);
+  }
+  return {
+    url,
+    stop: async () => {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await Promise.race([exited, sleep(10_000).then(() => child.kill('SIGKILL'))]);
+    },
+  };
+}
+
+export interface Measured {
+  /** Items (events) per second, counting only 2xx answers. */
+  readonly perSecond: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly non2xx: number;
+  readonly errors: number;
+}
+
+export interface LoadOptions {
+  readonly url: string;
+  readonly path: string;
+  readonly headers: Record<string, string>;
+  readonly connections: number;
+  readonly seconds: number;
+  readonly warmupSeconds: number;
+  /** Items each request carries (1, or the batch size). */
+  readonly itemsPerRequest: number;
+  /** A fresh body per request. */
+  readonly body: () => string;
+}
+
+async function cannon(options: LoadOptions, seconds: number) {
+  return autocannon({
+    url: options.url,
+    connections: options.connections,
+    duration: seconds,
+    timeout: 30,
+    requests: [
+      {
+        method: 'POST',
+        path: options.path,
+        headers: { 'content-type': 'application/json', ...options.headers },
+        setupRequest: (request) => ({ ...request, body: options.body() }),
+      },
+    ],
+  });
+}
+
+/** Warms up, then loads the target for `seconds` and reports items/s and latency. */
+export async function measure(options: LoadOptions): Promise<Measured> {
+  await cannon(options, options.warmupSeconds);
+  const result = await cannon(options, options.seconds);
+  return {
+    perSecond: (result['2xx'] * options.itemsPerRequest) / options.seconds,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+  };
+}
+
+export interface Row {
+  readonly name: string;
+  readonly measured: Measured;
+  readonly floor?: Measured;
+  /** Minimum ratio to the floor, and maximum p99 (ms) when there is one. */
+  readonly target?: { readonly ratio: number; readonly p99?: number };
+}
+
+const fmt = (value: number, digits = 0) =>
+  value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+/** Prints the result table; returns whether every row met its target. */
+export function printTable(title: string, rows: readonly Row[]): boolean {
+  const header = ['benchmark', 'events/s', 'p50 ms', 'p99 ms', 'floor events/s', 'ratio', 'target', 'result'];
+  let allPass = true;
+  const lines = rows.map((row) => {
+    const ratio = row.floor ? row.measured.perSecond / row.floor.perSecond : undefined;
+    let result = '';
+    let target = '';
+    if (row.target && ratio !== undefined) {
+      const ratioOk = ratio >= row.target.ratio;
+      const p99Ok = row.target.p99 === undefined || row.measured.p99 <= row.target.p99;
+      target = `≥ ${row.target.ratio}×${row.target.p99 === undefined ? '' : `, p99 ≤ ${row.target.p99} ms`}`;
+      result = ratioOk && p99Ok ? 'pass' : 'FAIL';
+      allPass &&= ratioOk && p99Ok;
+    }
+    const failures = row.measured.non2xx + row.measured.errors;
+    return [
+      row.name + (failures > 0 ? ` (${failures} non-2xx/errors)` : ''),
+      fmt(row.measured.perSecond),
+      fmt(row.measured.p50, 1),
+      fmt(row.measured.p99, 1),
+      row.floor ? fmt(row.floor.perSecond) : '',
+      ratio === undefined ? '' : `${fmt(ratio, 2)}×`,
+      target,
+      result,
+    ];
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+  const line = (cells: readonly string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  process.stdout.write(`\n${title}\n\n`);
+  process.stdout.write(`${line(header)}\n| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |\n`);
+  for (const cells of lines) process.stdout.write(`${line(cells)}\n`);
+  process.stdout.write('\n');
+  return allPass;
+}
