@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { PgListener } from './db/listener.js';
 import type { Deps } from './deps.js';
 import { authPlugin } from './http/auth.js';
 import { registerErrorHandling } from './http/error-handler.js';
@@ -10,8 +11,10 @@ import { registerMetrics } from './http/metrics.js';
 import { registerRateLimit } from './http/rate-limit.js';
 import { registerOpenApi } from './http/swagger.js';
 import { buildValidator } from './http/validation.js';
+import { KEY_LISTENER_NAME } from './modules/api-keys/api-keys.repository.js';
 import { apiKeysRoutes } from './modules/api-keys/api-keys.routes.js';
 import { authenticateKey } from './modules/api-keys/api-keys.service.js';
+import { API_KEY_CHANNEL, ApiKeyCache } from './modules/api-keys/key-cache.js';
 import { customersRoutes } from './modules/customers/customers.routes.js';
 import { eventsRoutes } from './modules/events/events.routes.js';
 import { planNothing } from './modules/events/planner.js';
@@ -56,7 +59,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   registerMetrics(app, deps.metrics);
   registerHealth(app, deps.db, deps.redis);
 
-  const ctx = { db: deps.db, clock: deps.clock };
+  const ctx = { db: deps.db, clock: deps.clock, keyCache: registerKeyCache(app, deps) };
   await app.register(
     async (v1) => {
       await registerRateLimit(v1, {
@@ -77,4 +80,29 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     { prefix: '/v1' },
   );
   return app;
+}
+
+/**
+ * The in-memory cache of authenticated keys, fed by a Postgres LISTEN connection that
+ * hears every revocation (undefined when API_KEY_CACHE_TTL_MS is 0). It serves only while
+ * that connection is up, from `ready` to `close`.
+ */
+function registerKeyCache(app: FastifyInstance, deps: Deps): ApiKeyCache | undefined {
+  if (deps.config.apiKeyCacheTtlMs === 0) return undefined;
+  const cache = new ApiKeyCache({ clock: deps.clock, ttlMs: deps.config.apiKeyCacheTtlMs });
+  const listener = new PgListener({
+    databaseUrl: deps.config.databaseUrl,
+    channel: API_KEY_CHANNEL,
+    applicationName: KEY_LISTENER_NAME,
+    log: deps.log,
+    onNotify: (payload) => {
+      const ack = cache.notified(payload);
+      if (ack) listener.notify(ack);
+    },
+    onLive: (live) => cache.setLive(live),
+  });
+  // Ready once the first connection attempt is over, so a healthy start serves from the cache.
+  app.addHook('onReady', async () => listener.start());
+  app.addHook('onClose', async () => listener.stop());
+  return cache;
 }
