@@ -17,6 +17,7 @@ import { authenticateKey } from './modules/api-keys/api-keys.service.js';
 import { API_KEY_CHANNEL, ApiKeyCache } from './modules/api-keys/key-cache.js';
 import { customersRoutes } from './modules/customers/customers.routes.js';
 import { eventsRoutes } from './modules/events/events.routes.js';
+import { createIngestGroups } from './modules/events/events.service.js';
 import { planNothing } from './modules/events/planner.js';
 import { templatesRoutes } from './modules/templates/templates.routes.js';
 import { workspacesRoutes } from './modules/workspaces/workspaces.routes.js';
@@ -74,7 +75,8 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
       await v1.register(workspacesRoutes, { ctx });
       await v1.register(apiKeysRoutes, { ctx });
       await v1.register(templatesRoutes, { ctx, publicUrl: deps.config.publicUrl });
-      await v1.register(eventsRoutes, { ctx: { ...ctx, planner: planNothing } });
+      const eventsCtx = { ...ctx, planner: planNothing };
+      await v1.register(eventsRoutes, { ctx: { ...eventsCtx, groups: createIngestGroups(eventsCtx) } });
       await v1.register(customersRoutes, { ctx });
     },
     { prefix: '/v1' },
