@@ -76,7 +76,7 @@ export class IngestGroups<E, O> {
         workspaceId,
         group.map((p) => p.event),
       );
-      group.forEach((p, i) => p.resolve(outcomes[i]!));
+      for (const [i, p] of group.entries()) p.resolve(outcomes[i]!);
     } catch (error) {
       if (group.length === 1 || isConnectionError(error)) {
         for (const p of group) p.reject(error);
