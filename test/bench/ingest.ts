@@ -101,7 +101,8 @@ function describeRound(rounds: Record<string, Measured[]>): string {
     .filter(([, runs]) => runs.length > 0)
     .map(([name, runs]) => {
       const last = runs[runs.length - 1]!;
-      return `${name} ${Math.round(last.perSecond)}/s p99 ${last.p99} ms`;
+      const failed = last.non2xx + last.errors > 0 ? ` (${last.non2xx} non-2xx, ${last.errors} errors)` : '';
+      return `${name} ${Math.round(last.perSecond)}/s p99 ${last.p99} ms${failed}`;
     })
     .join(' · ');
 }
