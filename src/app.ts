@@ -13,8 +13,12 @@ import { buildValidator } from './http/validation.js';
 import { apiKeysRoutes } from './modules/api-keys/api-keys.routes.js';
 import { authenticateKey } from './modules/api-keys/api-keys.service.js';
 import { customersRoutes } from './modules/customers/customers.routes.js';
+import { exitPlaybookEnrollments } from './modules/enrollments/enrollments.repository.js';
+import { rulesPlanner } from './modules/enrollments/rules-planner.js';
 import { eventsRoutes } from './modules/events/events.routes.js';
-import { planNothing } from './modules/events/planner.js';
+import { playbooksUsingTemplates } from './modules/playbooks/playbooks.repository.js';
+import { playbooksRoutes } from './modules/playbooks/playbooks.routes.js';
+import { liveTemplateChannels } from './modules/templates/templates.repository.js';
 import { templatesRoutes } from './modules/templates/templates.routes.js';
 import { workspacesRoutes } from './modules/workspaces/workspaces.routes.js';
 import { DEFAULT_WORKSPACE_ID } from './modules/workspaces/workspaces.service.js';
@@ -70,8 +74,20 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
       });
       await v1.register(workspacesRoutes, { ctx });
       await v1.register(apiKeysRoutes, { ctx });
-      await v1.register(templatesRoutes, { ctx, publicUrl: deps.config.publicUrl });
-      await v1.register(eventsRoutes, { ctx: { ...ctx, planner: planNothing } });
+      await v1.register(templatesRoutes, {
+        ctx,
+        publicUrl: deps.config.publicUrl,
+        templateUsage: (db, workspaceId, template) =>
+          playbooksUsingTemplates(
+            db,
+            workspaceId,
+            template.family ? [template.key, template.family] : [template.key],
+          ),
+      });
+      await v1.register(playbooksRoutes, {
+        ctx: { ...ctx, templateChannels: liveTemplateChannels, endEnrollments: exitPlaybookEnrollments },
+      });
+      await v1.register(eventsRoutes, { ctx: { ...ctx, planner: rulesPlanner } });
       await v1.register(customersRoutes, { ctx });
     },
     { prefix: '/v1' },
