@@ -87,7 +87,7 @@ export class Simulation {
     const firstExit = this.exits.length;
     for (const exit of plan.exits) {
       this.replace(exit.enrollmentId, { status: 'exited' });
-      this.cancelPending(exit.enrollmentId, `exited:${exit.reason}`);
+      this.cancelPending(exit.enrollmentId, `exited:${exit.reason}`, event.occurredAt);
       this.exits.push({
         enrollmentId: exit.enrollmentId,
         playbookKey: exit.playbookKey,
@@ -142,8 +142,10 @@ export class Simulation {
     if (index >= 0) this.enrollments[index] = { ...this.enrollments[index]!, ...changes };
   }
 
-  private cancelPending(enrollmentId: string, reason: string): void {
+  /** Cancels the enrollment's scheduled touchpoints — only those due after `from`, when given: earlier ones had gone out. */
+  private cancelPending(enrollmentId: string, reason: string, from?: Date): void {
     for (const tp of this.touchpoints) {
+      if (from && tp.dueAt <= from) continue;
       if (tp.enrollmentId === enrollmentId && tp.status === 'scheduled') {
         tp.status = 'cancelled';
         tp.cancelReason = reason;
