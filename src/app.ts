@@ -16,9 +16,13 @@ import { apiKeysRoutes } from './modules/api-keys/api-keys.routes.js';
 import { authenticateKey } from './modules/api-keys/api-keys.service.js';
 import { API_KEY_CHANNEL, ApiKeyCache } from './modules/api-keys/key-cache.js';
 import { customersRoutes } from './modules/customers/customers.routes.js';
+import { exitPlaybookEnrollments } from './modules/enrollments/enrollments.repository.js';
+import { rulesPlanner } from './modules/enrollments/rules-planner.js';
 import { eventsRoutes } from './modules/events/events.routes.js';
 import { createIngestGroups } from './modules/events/events.service.js';
-import { planNothing } from './modules/events/planner.js';
+import { playbooksUsingTemplates } from './modules/playbooks/playbooks.repository.js';
+import { playbooksRoutes } from './modules/playbooks/playbooks.routes.js';
+import { liveTemplateChannels } from './modules/templates/templates.repository.js';
 import { templatesRoutes } from './modules/templates/templates.routes.js';
 import { workspacesRoutes } from './modules/workspaces/workspaces.routes.js';
 import { DEFAULT_WORKSPACE_ID } from './modules/workspaces/workspaces.service.js';
@@ -74,8 +78,20 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
       });
       await v1.register(workspacesRoutes, { ctx });
       await v1.register(apiKeysRoutes, { ctx });
-      await v1.register(templatesRoutes, { ctx, publicUrl: deps.config.publicUrl });
-      const eventsCtx = { ...ctx, planner: planNothing };
+      await v1.register(templatesRoutes, {
+        ctx,
+        publicUrl: deps.config.publicUrl,
+        templateUsage: (db, workspaceId, template) =>
+          playbooksUsingTemplates(
+            db,
+            workspaceId,
+            template.family ? [template.key, template.family] : [template.key],
+          ),
+      });
+      await v1.register(playbooksRoutes, {
+        ctx: { ...ctx, templateChannels: liveTemplateChannels, endEnrollments: exitPlaybookEnrollments },
+      });
+      const eventsCtx = { ...ctx, planner: rulesPlanner };
       await v1.register(eventsRoutes, { ctx: { ...eventsCtx, groups: createIngestGroups(eventsCtx) } });
       await v1.register(customersRoutes, { ctx });
     },

@@ -7,6 +7,7 @@ import {
   revokeKeys,
 } from './modules/api-keys/api-keys.repository.js';
 import { createApiKey } from './modules/api-keys/api-keys.service.js';
+import { installPlaybookLibrary } from './modules/playbooks/library.js';
 import { installTemplateLibrary } from './modules/templates/library.js';
 import { DEFAULT_WORKSPACE_ID, ensureDefaultWorkspace } from './modules/workspaces/workspaces.service.js';
 
@@ -32,6 +33,7 @@ export async function bootstrap(deps: Pick<Deps, 'db' | 'clock' | 'config'>): Pr
     const ctx = { db: trx, clock: deps.clock };
     // Templates the library gained since the last start reach the default workspace too.
     await installTemplateLibrary(trx, DEFAULT_WORKSPACE_ID, deps.clock.now());
+    await installPlaybookLibrary(trx, DEFAULT_WORKSPACE_ID, deps.clock.now());
     const managed = await findActiveManagedKeys(trx, DEFAULT_WORKSPACE_ID);
     const wanted = adminKey === undefined ? undefined : hashKey(adminKey);
     const stale = managed.filter((key) => !(wanted && key.keyHash.equals(wanted))).map((key) => key.id);

@@ -39,7 +39,8 @@ describe('posvenda command line', () => {
   it('several replicas migrating at once apply each migration exactly once', async () => {
     const env = { DATABASE_URL: freshDatabaseUrl('race'), REDIS_URL: testEnv().redisUrl };
     const runs = [1, 2, 3].map(() => spawnMain('migrate', env));
-    expect(await Promise.all(runs.map((run) => run.exited))).toEqual([0, 0, 0]);
+    const codes = await Promise.all(runs.map((run) => run.exited));
+    expect(codes, runs.map((run) => run.stderr()).join('\n')).toEqual([0, 0, 0]);
     const applied = runs.map(
       (run) => (run.stdout().match(/migration applied: 20261123150000/g) ?? []).length,
     );

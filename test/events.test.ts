@@ -30,7 +30,7 @@ beforeAll(async () => {
 afterAll(async () => t.close());
 
 describe('POST /v1/events', () => {
-  it('accepts an event with 202, upserts its customer and plans nothing yet', async () => {
+  it("accepts an event with 202, upserts its customer and plans the seed playbooks' touchpoints", async () => {
     const response = await post({
       id: 'order-981-delivered',
       type: 'delivery',
@@ -48,13 +48,28 @@ describe('POST /v1/events', () => {
       properties: { order_id: '981', amount: 3500.0, currency: 'BRL' },
     });
     expect(response.statusCode).toBe(202);
-    expect(response.json()).toEqual({
+    const body = response.json();
+    expect(body).toMatchObject({
       id: 'order-981-delivered',
       status: 'accepted',
       customer_id: 'c-42',
-      touchpoints: [],
       exited: [],
     });
+    // The delivery starts onboarding (an email check-in for an smb account) and, as activity,
+    // the 15-day idle timer of re-engagement.
+    const planned = body.touchpoints.map((tp: { playbook: string; step: string; status: string }) =>
+      [tp.playbook, tp.step, tp.status].join(':'),
+    );
+    expect(planned).toEqual([
+      'onboarding:welcome:scheduled',
+      'onboarding:checkin-email:scheduled',
+      'onboarding:usage-tips:scheduled',
+      'onboarding:nps:scheduled',
+      'onboarding:upgrade-offer:scheduled',
+      'reengagement:email:scheduled',
+      'reengagement:support-call:scheduled',
+    ]);
+    expect(body.touchpoints[0].due_at).toBe('2026-11-23T13:00:00.000Z');
     const profile = (await customer('c-42')).json();
     expect(profile).toMatchObject({
       id: 'c-42',

@@ -55,11 +55,20 @@ export async function ensureDatabase(databaseUrl: string): Promise<'created' | '
   const admin = new pg.Client({ connectionString: url.toString(), connectionTimeoutMillis: 5000 });
   await admin.connect();
   try {
-    await admin.query(`CREATE DATABASE ${quoteIdent(name)}`);
-    return 'created';
-  } catch (error) {
-    if (pgErrorCode(error) === '42P04') return 'exists'; // duplicate_database: another replica won
-    throw error;
+    // Replicas starting together race here: one creates the database, the others see it
+    // exists (42P04, or 23505 when both inserted the catalog row at once) or find the
+    // template database busy with the other creation (55006) and retry.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await admin.query(`CREATE DATABASE ${quoteIdent(name)}`);
+        return 'created';
+      } catch (error) {
+        const code = pgErrorCode(error);
+        if (code === '42P04' || code === '23505') return 'exists';
+        if (code !== '55006' || attempt >= 50) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 150));
+      }
+    }
   } finally {
     await admin.end().catch(() => {});
   }

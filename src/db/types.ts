@@ -38,6 +38,12 @@ export interface ApiKeys {
   workspaceId: string;
 }
 
+export interface CalendarFeeds {
+  createdAt: Timestamp;
+  generation: Generated<number>;
+  workspaceId: string;
+}
+
 export interface CustomerErasures {
   customerId: string;
   erasedAt: Timestamp;
@@ -75,6 +81,25 @@ export interface Customers {
   revenueTotal: Generated<Numeric>;
   segment: string | null;
   timezone: string | null;
+  updatedAt: Timestamp;
+  workspaceId: string;
+}
+
+export interface Enrollments {
+  createdAt: Timestamp;
+  customerId: string;
+  endedAt: Timestamp | null;
+  exitReason: string | null;
+  id: string;
+  lastDueAt: Timestamp | null;
+  playbookId: string;
+  playbookKey: string;
+  playbookVersion: number;
+  status: string;
+  triggerAt: Timestamp;
+  triggerEventId: string | null;
+  triggerKey: string | null;
+  triggerKind: string;
   updatedAt: Timestamp;
   workspaceId: string;
 }
@@ -141,6 +166,29 @@ export interface TemplateVersions {
   workspaceId: string;
 }
 
+export interface Touchpoints {
+  channel: string;
+  createdAt: Timestamp;
+  customerId: string;
+  dueAt: Timestamp;
+  endpointId: string | null;
+  enrollmentId: string;
+  id: string;
+  outcome: string | null;
+  outcomeNotes: string | null;
+  playbookKey: string;
+  playbookVersion: number;
+  status: string;
+  statusReason: string | null;
+  stepKey: string;
+  taskKind: string | null;
+  templateKey: string;
+  templateVersion: number | null;
+  updatedAt: Timestamp;
+  variant: string | null;
+  workspaceId: string;
+}
+
 export interface Workspaces {
   country: string;
   createdAt: Timestamp;
@@ -155,13 +203,16 @@ export interface Workspaces {
 
 export interface DB {
   apiKeys: ApiKeys;
+  calendarFeeds: CalendarFeeds;
   customerErasures: CustomerErasures;
   customers: Customers;
+  enrollments: Enrollments;
   events: Events;
   instanceSecrets: InstanceSecrets;
   playbooks: Playbooks;
   playbookVersions: PlaybookVersions;
   templates: Templates;
   templateVersions: TemplateVersions;
+  touchpoints: Touchpoints;
   workspaces: Workspaces;
 }

@@ -30,6 +30,10 @@ export async function registerOpenApi(app: FastifyInstance, publicUrl: string): 
           name: 'templates',
           description: 'Message templates and call scripts (Liquid), versioned, with A/B variants',
         },
+        {
+          name: 'playbooks',
+          description: 'The post-sale calendar as versioned playbooks: triggers, steps, exits',
+        },
         { name: 'events', description: 'Sale and usage events in (idempotent, one transaction each)' },
         { name: 'customers', description: 'Customer profiles, derived facts, consent, export and erasure' },
       ],

@@ -40,58 +40,31 @@ function rollToBusinessDay(local: DateTime, calendar: LocalCalendar): DateTime {
   return day;
 }
 
-/** Adds `days` business days: each step moves to the next business day. */
-function addBusinessDays(local: DateTime, days: number, calendar: LocalCalendar): DateTime {
-  let day = local;
-  for (let added = 0; added < days; ) {
-    day = day.plus({ days: 1 });
-    if (isBusinessDay(day, calendar)) added++;
-  }
-  return day;
-}
-
 /**
  * When a step falls due. `after` is added to the trigger time in the customer's zone, so
- * "P3D" means three calendar days at the same wall-clock time, across DST changes. With
- * `businessDays`, the days of `after` count business days only (weekends and national
- * holidays skipped), and a result on a non-business day moves to the next one. With `at`,
- * the time becomes that local time — on the same day if that is not earlier than the
- * offset, otherwise on the next (business) day. The result is never before
- * trigger + after.
+ * "P3D" means three calendar days at the same wall-clock time, across DST changes (the
+ * seed's D+3, D+10, D+30 are calendar days). With `at`, the time becomes that local time —
+ * on the same day if that is not earlier, otherwise the next day. With `businessDays`, a
+ * result on a weekend or national holiday moves to the next business day, same local time.
+ * The result is never before trigger + after.
  */
 export function computeDueAt(triggerAt: Date, timing: StepTiming, calendar: LocalCalendar): Date {
   const offset = Duration.fromISO(timing.after);
   if (!offset.isValid) throw new Error(`invalid ISO-8601 duration: ${timing.after}`);
-  const start = DateTime.fromJSDate(triggerAt, { zone: calendar.zone });
-  const earliest = start.plus(offset);
-  let due: DateTime;
-  if (timing.businessDays) {
-    // The units as written: "P10D" stays ten days (shifting could turn it into a week and three).
-    const { days, ...rest } = offset.toObject();
-    const calendarPart = start.plus({
-      years: rest.years ?? 0,
-      months: rest.months ?? 0,
-      weeks: rest.weeks ?? 0,
-    });
-    due = addBusinessDays(calendarPart, days ?? 0, calendar).plus({
-      hours: rest.hours ?? 0,
-      minutes: rest.minutes ?? 0,
-      seconds: rest.seconds ?? 0,
-      milliseconds: rest.milliseconds ?? 0,
-    });
-    if (due < earliest) due = earliest;
-    due = rollToBusinessDay(due, calendar);
-  } else {
-    due = earliest;
-  }
+  let due: DateTime = DateTime.fromJSDate(triggerAt, { zone: calendar.zone }).plus(offset);
   if (timing.at) {
     const { hour, minute } = parseClock(timing.at);
-    let atTime = due.set({ hour, minute, second: 0, millisecond: 0 });
-    if (atTime < due) atTime = atTime.plus({ days: 1 }).set({ hour, minute });
-    if (timing.businessDays) {
-      atTime = rollToBusinessDay(atTime, calendar).set({ hour, minute, second: 0, millisecond: 0 });
+    const atTime = due.set({ hour, minute, second: 0, millisecond: 0 });
+    due = atTime < due ? atTime.plus({ days: 1 }).set({ hour, minute }) : atTime;
+  }
+  if (timing.businessDays) {
+    const rolled = rollToBusinessDay(due, calendar);
+    if (rolled !== due && timing.at) {
+      const { hour, minute } = parseClock(timing.at);
+      due = rolled.set({ hour, minute, second: 0, millisecond: 0 });
+    } else {
+      due = rolled;
     }
-    due = atTime;
   }
   return due.toUTC().toJSDate();
 }

@@ -16,6 +16,8 @@ export interface SimulatedTouchpoint extends Omit<PlannedTouchpoint, 'status'> {
   readonly version: number;
   readonly enrollmentId: string;
   status: PlannedTouchpoint['status'] | 'cancelled';
+  /** Why it was cancelled, once it is. */
+  cancelReason?: string;
 }
 
 export interface SimulatedExit {
@@ -85,7 +87,7 @@ export class Simulation {
     const firstExit = this.exits.length;
     for (const exit of plan.exits) {
       this.replace(exit.enrollmentId, { status: 'exited' });
-      this.cancelPending(exit.enrollmentId);
+      this.cancelPending(exit.enrollmentId, `exited:${exit.reason}`, event.occurredAt);
       this.exits.push({
         enrollmentId: exit.enrollmentId,
         playbookKey: exit.playbookKey,
@@ -94,7 +96,7 @@ export class Simulation {
       });
     }
     for (const move of plan.reschedules) {
-      this.cancelPending(move.enrollmentId);
+      this.cancelPending(move.enrollmentId, 'rescheduled');
       this.moved.add(move.enrollmentId);
       const version = this.enrollments.find((e) => e.id === move.enrollmentId)?.version ?? 0;
       this.add(move.enrollmentId, move.playbookKey, version, move.touchpoints);
@@ -140,9 +142,14 @@ export class Simulation {
     if (index >= 0) this.enrollments[index] = { ...this.enrollments[index]!, ...changes };
   }
 
-  private cancelPending(enrollmentId: string): void {
+  /** Cancels the enrollment's scheduled touchpoints — only those due after `from`, when given: earlier ones had gone out. */
+  private cancelPending(enrollmentId: string, reason: string, from?: Date): void {
     for (const tp of this.touchpoints) {
-      if (tp.enrollmentId === enrollmentId && tp.status === 'scheduled') tp.status = 'cancelled';
+      if (from && tp.dueAt <= from) continue;
+      if (tp.enrollmentId === enrollmentId && tp.status === 'scheduled') {
+        tp.status = 'cancelled';
+        tp.cancelReason = reason;
+      }
     }
   }
 

@@ -245,3 +245,20 @@ export async function findResolutionCandidates(db: Db, workspaceId: string, key:
     .where((eb) => eb.or([eb('key', '=', key), eb('family', '=', key)]))
     .execute();
 }
+
+/** The channel of each live template among `keys` (absent keys are not in the map). */
+export async function liveTemplateChannels(
+  db: Db,
+  workspaceId: string,
+  keys: readonly string[],
+): Promise<ReadonlyMap<string, string>> {
+  if (keys.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('templates')
+    .select(['key', 'channel'])
+    .where('workspaceId', '=', workspaceId)
+    .where('key', 'in', keys)
+    .where('deletedAt', 'is', null)
+    .execute();
+  return new Map(rows.map((row) => [row.key, row.channel]));
+}

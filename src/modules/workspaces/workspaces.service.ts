@@ -5,6 +5,7 @@ import { type FieldError, notFound, unprocessable } from '../../errors.js';
 import { decodeCursor, page } from '../../http/pagination.js';
 import { uuidv7 } from '../../ids.js';
 import { type CreatedApiKey, createApiKey } from '../api-keys/api-keys.service.js';
+import { installPlaybookLibrary } from '../playbooks/library.js';
 import { installTemplateLibrary } from '../templates/library.js';
 import {
   checkLocaleFields,
@@ -76,6 +77,7 @@ export async function createWorkspace(
       scopes: ['admin'],
     });
     await installTemplateLibrary(trx, row.id, now);
+    await installPlaybookLibrary(trx, row.id, now);
     return { workspace: { ...row, settings: {} }, adminKey };
   });
 }
