@@ -13,7 +13,7 @@ import { buildValidator } from './http/validation.js';
 import { apiKeysRoutes } from './modules/api-keys/api-keys.routes.js';
 import { authenticateKey } from './modules/api-keys/api-keys.service.js';
 import { customersRoutes } from './modules/customers/customers.routes.js';
-import { exitPlaybookEnrollments } from './modules/enrollments/enrollments.repository.js';
+import { exitEnrollmentsOf } from './modules/enrollments/enrollments.repository.js';
 import { rulesPlanner } from './modules/enrollments/rules-planner.js';
 import { eventsRoutes } from './modules/events/events.routes.js';
 import { playbooksUsingTemplates } from './modules/playbooks/playbooks.repository.js';
@@ -85,7 +85,12 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
           ),
       });
       await v1.register(playbooksRoutes, {
-        ctx: { ...ctx, templateChannels: liveTemplateChannels, endEnrollments: exitPlaybookEnrollments },
+        ctx: {
+          ...ctx,
+          templateChannels: liveTemplateChannels,
+          endEnrollments: (db, workspaceId, playbookKey, at) =>
+            exitEnrollmentsOf(db, workspaceId, { playbookKey }, 'playbook_deleted', at),
+        },
       });
       await v1.register(eventsRoutes, { ctx: { ...ctx, planner: rulesPlanner } });
       await v1.register(customersRoutes, { ctx });

@@ -3,7 +3,7 @@ import type { Database } from '../../db/client.js';
 import { badRequest, notFound } from '../../errors.js';
 import { decodeCursor, page } from '../../http/pagination.js';
 import { uuidv7 } from '../../ids.js';
-import { exitCustomerEnrollments } from '../enrollments/enrollments.repository.js';
+import { exitEnrollmentsOf } from '../enrollments/enrollments.repository.js';
 import { type ConsentChannel, type ConsentStatus, effectiveConsent } from './consent.js';
 import {
   averageTicket,
@@ -166,7 +166,7 @@ export async function eraseCustomer(
     const customer = await lockCustomerForErasure(trx, workspaceId, externalId);
     if (!customer) throw notFound('Customer');
     const scrubbed = await scrubCustomerEvents(trx, workspaceId, customer.id);
-    await exitCustomerEnrollments(trx, workspaceId, customer.id, 'erased', now);
+    await exitEnrollmentsOf(trx, workspaceId, { customerId: customer.id }, 'erased', now);
     // Random, not derived from the old id: nothing can link the pseudonym back to the person.
     await eraseCustomerProfile(trx, workspaceId, customer.id, `erased:${uuidv7(now)}`, now);
     await insertErasure(trx, {
