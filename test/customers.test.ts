@@ -255,8 +255,8 @@ describe('timeline, touchpoints, consent, export', () => {
     const items: { kind: string; id: string; occurred_at?: string; due_at?: string }[] = [];
     let cursor: string | null = null;
     do {
-      const url = `/v1/customers/${id}/timeline?limit=2${cursor ? `&cursor=${cursor}` : ''}`;
-      const body = (await get(url)).json();
+      const url: string = `/v1/customers/${id}/timeline?limit=2${cursor ? `&cursor=${cursor}` : ''}`;
+      const body: { data: typeof items; next_cursor: string | null } = (await get(url)).json();
       expect(body.data.length).toBeLessThanOrEqual(2);
       items.push(...body.data);
       cursor = body.next_cursor;
