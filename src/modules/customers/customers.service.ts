@@ -3,6 +3,7 @@ import type { Database } from '../../db/client.js';
 import { badRequest, notFound } from '../../errors.js';
 import { decodeCursor, page } from '../../http/pagination.js';
 import { uuidv7 } from '../../ids.js';
+import { exitCustomerEnrollments } from '../enrollments/enrollments.repository.js';
 import {
   customerTimelineTouchpoints,
   listTouchpoints,
@@ -200,8 +201,8 @@ export async function exportCustomer(ctx: CustomersContext, workspaceId: string,
 /**
  * Erases the person (LGPD art. 18 VI, GDPR art. 17): personal data leaves the profile and
  * the events, the external id becomes an unlinkable pseudonym, and the erasure is recorded.
- * Amounts, types, dates and the segment stay, so KPIs stay right. When the calendar exists,
- * this transaction also cancels the customer's pending touchpoints.
+ * Amounts, types, dates and the segment stay, so KPIs stay right. The same transaction ends
+ * the customer's enrollments and cancels their pending touchpoints (reason `exited:erased`).
  */
 export async function eraseCustomer(
   ctx: CustomersContext,
@@ -214,6 +215,7 @@ export async function eraseCustomer(
     const customer = await lockCustomerForErasure(trx, workspaceId, externalId);
     if (!customer) throw notFound('Customer');
     const scrubbed = await scrubCustomerEvents(trx, workspaceId, customer.id);
+    await exitCustomerEnrollments(trx, workspaceId, customer.id, 'erased', now);
     // Random, not derived from the old id: nothing can link the pseudonym back to the person.
     await eraseCustomerProfile(trx, workspaceId, customer.id, `erased:${uuidv7(now)}`, now);
     await insertErasure(trx, {
