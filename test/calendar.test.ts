@@ -266,3 +266,24 @@ describe('calendar feed', () => {
     expect((await post('/v1/calendar/feed-url/rotate', fresh)).statusCode).toBe(200);
   });
 });
+
+describe('OpenAPI', () => {
+  it('documents the touchpoint schemas with examples, and only the feed goes without a key', async () => {
+    const document = (await call(t.app, 'GET', '/openapi.json', undefined)).json();
+    const schemas = document.components.schemas as Record<string, { examples?: unknown[] }>;
+    for (const name of ['Touchpoint', 'TouchpointDetail', 'TimelineItem']) {
+      expect(schemas[name]?.examples?.length, name).toBeGreaterThan(0);
+    }
+    const paths = document.paths as Record<string, Record<string, { security?: unknown[]; tags?: string[] }>>;
+    const unauthenticated = Object.entries(paths)
+      .filter(([path]) => path.startsWith('/v1/'))
+      .flatMap(([path, methods]) =>
+        Object.entries(methods).map(([method, op]) => ({ at: `${method} ${path}`, op })),
+      )
+      .filter(({ op }) => !op.security?.length)
+      .map(({ at }) => at);
+    expect(unauthenticated).toEqual(['get /v1/calendar.ics']);
+    expect(paths['/v1/calendar']?.get?.tags).toEqual(['calendar']);
+    expect(paths['/v1/touchpoints']?.get?.tags).toEqual(['touchpoints']);
+  });
+});

@@ -1,7 +1,7 @@
 import { DateTime, IANAZone } from 'luxon';
 import type { Clock } from '../../clock.js';
 import type { Database } from '../../db/client.js';
-import { AppError, notFound, unprocessable } from '../../errors.js';
+import { notFound, unprocessable } from '../../errors.js';
 import type { Secrets } from '../../secrets.js';
 import { listTouchpoints, type TouchpointRow } from '../touchpoints/touchpoints.repository.js';
 import { findWorkspace } from '../workspaces/workspaces.repository.js';
@@ -134,7 +134,7 @@ function feedTask(row: TouchpointRow): FeedTask {
  * that says nothing about why.
  */
 export async function calendarFeed(ctx: CalendarContext, token: string): Promise<string> {
-  const missing = new AppError('not_found', 404, 'Calendar feed not found');
+  const missing = notFound('Calendar feed');
   const workspaceId = feedTokenWorkspace(token);
   if (!workspaceId) throw missing;
   const generation = await findFeedGeneration(ctx.db, workspaceId);
