@@ -128,6 +128,21 @@ describe('GET /v1/touchpoints', () => {
     expect(new Set(seen.map((item) => item.id)).size).toBe(items.length);
   });
 
+  it('GET /v1/customers/{id}/touchpoints pages the same items by the same cursor', async () => {
+    const id = uid('c');
+    const items = await deliver(id, 'enterprise');
+    const seen: Item[] = [];
+    let cursor: string | null = null;
+    do {
+      const url: string = `/v1/customers/${id}/touchpoints?limit=3${cursor ? `&cursor=${cursor}` : ''}`;
+      const page: { data: Item[]; next_cursor: string | null } = (await get(url)).json();
+      seen.push(...page.data);
+      cursor = page.next_cursor;
+    } while (cursor);
+    expect(seen).toEqual(items);
+    expect((await get(`/v1/customers/${id}/touchpoints`, other)).statusCode).toBe(404);
+  });
+
   it('rejects bad filters and cursors with 400, and needs the read scope', async () => {
     problemOf(await get('/v1/touchpoints?status=lost'));
     expect((await get('/v1/touchpoints?from=yesterday')).statusCode).toBe(400);
