@@ -267,6 +267,43 @@ describe('calendar feed', () => {
   });
 });
 
+describe('customer timeline', () => {
+  it('merges an event and a touchpoint at the same instant, paging one at a time without overlap', async () => {
+    const created = await post('/v1/playbooks', key, {
+      key: 'instant-task',
+      name: 'Instant task',
+      enabled: true,
+      trigger: { event: 'custom.instant' },
+      reentry: 'always',
+      steps: [
+        { key: 'now', after: 'PT0S', channel: 'task', task: { kind: 'whatsapp' }, template: 'checkin-call' },
+      ],
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const id = uid('c');
+    const items = await send('custom.instant', enterprise(id));
+    const instant = items.find((item) => item.playbook === 'instant-task');
+    expect(instant?.due_at).toBe('2026-11-20T11:00:00.000Z');
+    const seen: { kind: string; id: string; occurred_at?: string; due_at?: string }[] = [];
+    let cursor: string | null = null;
+    do {
+      const url: string = `/v1/customers/${id}/timeline?limit=1${cursor ? `&cursor=${cursor}` : ''}`;
+      const page: { data: typeof seen; next_cursor: string | null } = (await get(url)).json();
+      expect(page.data.length).toBeLessThanOrEqual(1);
+      seen.push(...page.data);
+      cursor = page.next_cursor;
+    } while (cursor);
+    expect(seen.length).toBe(items.length + 1);
+    expect(new Set(seen.map((item) => `${item.kind}:${item.id}`)).size).toBe(seen.length);
+    const at = seen.map((item) => Date.parse(item.due_at ?? item.occurred_at ?? ''));
+    expect(at).toEqual([...at].sort((a, b) => b - a));
+    // At the tie the touchpoint comes first (kind, descending), then the event.
+    const tie = seen.filter((item) => (item.due_at ?? item.occurred_at) === '2026-11-20T11:00:00.000Z');
+    expect(tie.map((item) => item.kind)).toEqual(['touchpoint', 'event']);
+    expect(tie[0]?.id).toBe(instant?.id);
+  });
+});
+
 describe('OpenAPI', () => {
   it('documents the touchpoint schemas with examples, and only the feed goes without a key', async () => {
     const document = (await call(t.app, 'GET', '/openapi.json', undefined)).json();
