@@ -201,8 +201,8 @@ export async function exportCustomer(ctx: CustomersContext, workspaceId: string,
 /**
  * Erases the person (LGPD art. 18 VI, GDPR art. 17): personal data leaves the profile and
  * the events, the external id becomes an unlinkable pseudonym, and the erasure is recorded.
- * Amounts, types, dates and the segment stay, so KPIs stay right. The same transaction ends
- * the customer's enrollments and cancels their pending touchpoints (reason `exited:erased`).
+ * Amounts, types, dates and the segment stay, so KPIs stay right. The customer's running
+ * enrollments end and their pending touchpoints are cancelled in the same transaction.
  */
 export async function eraseCustomer(
   ctx: CustomersContext,
