@@ -12,6 +12,7 @@ import { registerOpenApi } from './http/swagger.js';
 import { buildValidator } from './http/validation.js';
 import { apiKeysRoutes } from './modules/api-keys/api-keys.routes.js';
 import { authenticateKey } from './modules/api-keys/api-keys.service.js';
+import { calendarRoutes } from './modules/calendar/calendar.routes.js';
 import { customersRoutes } from './modules/customers/customers.routes.js';
 import { exitEnrollmentsOf } from './modules/enrollments/enrollments.repository.js';
 import { rulesPlanner } from './modules/enrollments/rules-planner.js';
@@ -20,6 +21,8 @@ import { playbooksUsingTemplates } from './modules/playbooks/playbooks.repositor
 import { playbooksRoutes } from './modules/playbooks/playbooks.routes.js';
 import { liveTemplateChannels } from './modules/templates/templates.repository.js';
 import { templatesRoutes } from './modules/templates/templates.routes.js';
+import { touchpointsRoutes } from './modules/touchpoints/touchpoints.routes.js';
+import { SHARED_TOUCHPOINT_SCHEMAS } from './modules/touchpoints/touchpoints.schemas.js';
 import { workspacesRoutes } from './modules/workspaces/workspaces.routes.js';
 import { DEFAULT_WORKSPACE_ID } from './modules/workspaces/workspaces.service.js';
 
@@ -93,7 +96,13 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
         },
       });
       await v1.register(eventsRoutes, { ctx: { ...ctx, planner: rulesPlanner } });
+      // Touchpoints appear in the touchpoint, calendar and customer routes alike.
+      for (const schema of SHARED_TOUCHPOINT_SCHEMAS) v1.addSchema(schema);
       await v1.register(customersRoutes, { ctx });
+      await v1.register(touchpointsRoutes, { ctx });
+      await v1.register(calendarRoutes, {
+        ctx: { ...ctx, secrets: deps.secrets, publicUrl: deps.config.publicUrl },
+      });
     },
     { prefix: '/v1' },
   );
