@@ -6,7 +6,8 @@ export default defineConfig({
     globalSetup: ['test/global-setup.ts'],
     setupFiles: ['test/setup-file.ts'],
     pool: 'forks',
-    testTimeout: 30_000,
+    // Generous: process tests start real services, and CI machines may be busy.
+    testTimeout: 60_000,
     hookTimeout: 120_000,
     reporters: ['default', ['json', { outputFile: '.vitest-report.json' }]],
   },

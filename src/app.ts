@@ -15,8 +15,9 @@ import { KEY_LISTENER_NAME } from './modules/api-keys/api-keys.repository.js';
 import { apiKeysRoutes } from './modules/api-keys/api-keys.routes.js';
 import { authenticateKey } from './modules/api-keys/api-keys.service.js';
 import { API_KEY_CHANNEL, ApiKeyCache } from './modules/api-keys/key-cache.js';
+import { calendarRoutes } from './modules/calendar/calendar.routes.js';
 import { customersRoutes } from './modules/customers/customers.routes.js';
-import { exitPlaybookEnrollments } from './modules/enrollments/enrollments.repository.js';
+import { exitEnrollmentsOf } from './modules/enrollments/enrollments.repository.js';
 import { rulesPlanner } from './modules/enrollments/rules-planner.js';
 import { eventsRoutes } from './modules/events/events.routes.js';
 import { createIngestGroups } from './modules/events/events.service.js';
@@ -24,6 +25,8 @@ import { playbooksUsingTemplates } from './modules/playbooks/playbooks.repositor
 import { playbooksRoutes } from './modules/playbooks/playbooks.routes.js';
 import { liveTemplateChannels } from './modules/templates/templates.repository.js';
 import { templatesRoutes } from './modules/templates/templates.routes.js';
+import { touchpointsRoutes } from './modules/touchpoints/touchpoints.routes.js';
+import { SHARED_TOUCHPOINT_SCHEMAS } from './modules/touchpoints/touchpoints.schemas.js';
 import { workspacesRoutes } from './modules/workspaces/workspaces.routes.js';
 import { DEFAULT_WORKSPACE_ID } from './modules/workspaces/workspaces.service.js';
 
@@ -89,11 +92,22 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
           ),
       });
       await v1.register(playbooksRoutes, {
-        ctx: { ...ctx, templateChannels: liveTemplateChannels, endEnrollments: exitPlaybookEnrollments },
+        ctx: {
+          ...ctx,
+          templateChannels: liveTemplateChannels,
+          endEnrollments: (db, workspaceId, playbookKey, at) =>
+            exitEnrollmentsOf(db, workspaceId, { playbookKey }, 'playbook_deleted', at),
+        },
       });
       const eventsCtx = { ...ctx, planner: rulesPlanner };
       await v1.register(eventsRoutes, { ctx: { ...eventsCtx, groups: createIngestGroups(eventsCtx) } });
+      // Touchpoints appear in the touchpoint, calendar and customer routes alike.
+      for (const schema of SHARED_TOUCHPOINT_SCHEMAS) v1.addSchema(schema);
       await v1.register(customersRoutes, { ctx });
+      await v1.register(touchpointsRoutes, { ctx });
+      await v1.register(calendarRoutes, {
+        ctx: { ...ctx, secrets: deps.secrets, publicUrl: deps.config.publicUrl },
+      });
     },
     { prefix: '/v1' },
   );

@@ -35,3 +35,13 @@ export const unprocessable = (detail: string, errors?: readonly FieldError[]): A
 
 export const badRequest = (code: string, detail: string, errors?: readonly FieldError[]): AppError =>
   new AppError(code, 400, detail, errors);
+
+/** Throws a 422 listing every problem when there is any: `subject` says what was checked ("The playbook"). */
+export function rejectIfAny(subject: string, errors: readonly FieldError[]): void {
+  if (errors.length > 0) {
+    throw unprocessable(
+      `${subject} is not valid: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`,
+      errors,
+    );
+  }
+}

@@ -95,12 +95,12 @@ describe('posvenda command line', () => {
     try {
       const key = await waitFor(
         async () => /\n\s+(pv_[A-Za-z0-9_-]+)\n/.exec(run.stdout())?.[1],
-        30_000,
+        60_000,
         'the admin key to be printed',
       );
       await waitFor(
         async () => ((await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200 ? true : undefined),
-        30_000,
+        60_000,
         '/readyz 200',
       );
       const response = await fetch(`http://127.0.0.1:${port}/v1/workspaces`, {
@@ -115,5 +115,5 @@ describe('posvenda command line', () => {
     } finally {
       run.child.kill('SIGKILL');
     }
-  });
+  }, 150_000);
 });

@@ -282,6 +282,27 @@ describe('planning through ingest (the seed playbooks)', () => {
     expect(rows.filter((r) => r.status === 'scheduled')).toEqual([]);
   });
 
+  it('concurrent events of one customer enroll once: the customer row serialises their plans', async () => {
+    const responses = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        call(t.app, 'POST', '/v1/events', shop.key, {
+          id: `race-${i}`,
+          type: 'delivery',
+          occurred_at: NOW,
+          customer: { id: 'race-1' },
+        }),
+      ),
+    );
+    expect(responses.map((r) => r.statusCode)).toEqual(Array(10).fill(202));
+    const enrollments = await t.deps.db
+      .selectFrom('enrollments')
+      .select(['playbookKey'])
+      .where('workspaceId', '=', shop.id)
+      .where('customerId', '=', (await customerId('race-1'))!)
+      .execute();
+    expect(enrollments.map((e) => e.playbookKey).sort()).toEqual(['onboarding', 'reengagement']);
+  });
+
   async function customerId(externalId: string) {
     return (
       await t.deps.db

@@ -5,8 +5,11 @@ import { AppError } from '../errors.js';
 export const SCOPES = ['admin', 'events:write', 'read'] as const;
 export type Scope = (typeof SCOPES)[number];
 
-/** What a route asks of the caller: a key scope, or `instance_admin` (admin of the default workspace). */
-export type Access = Scope | 'instance_admin';
+/**
+ * What a route asks of the caller: a key scope, `instance_admin` (admin of the default
+ * workspace), or `public` — no key at all, for routes that check a signed token themselves.
+ */
+export type Access = Scope | 'instance_admin' | 'public';
 
 /** Who is calling: the workspace and key behind the bearer token. */
 export interface Principal {
@@ -32,7 +35,11 @@ const unauthorized = (detail: string) =>
   new AppError('unauthorized', 401, detail, undefined, { 'www-authenticate': 'Bearer realm="posvenda"' });
 
 /** Whether a key with `scopes` may use a route that asks for `access`. */
-export function allows(principal: Principal, access: Access, defaultWorkspaceId: string): boolean {
+export function allows(
+  principal: Principal,
+  access: Exclude<Access, 'public'>,
+  defaultWorkspaceId: string,
+): boolean {
   if (access === 'instance_admin') {
     return principal.workspaceId === defaultWorkspaceId && principal.scopes.includes('admin');
   }
@@ -54,7 +61,8 @@ export interface AuthOptions {
 
 /**
  * Authenticates every route of the scope it is registered in. Each route must declare
- * `config.access`; a route without it fails at start-up, so none is public by accident.
+ * `config.access`; a route without it fails at start-up, so none is public by accident
+ * (a public route says `access: 'public'` in so many words).
  */
 export const authPlugin = fp<AuthOptions>(
   async (app: FastifyInstance, options) => {
@@ -63,12 +71,14 @@ export const authPlugin = fp<AuthOptions>(
     app.addHook('onRoute', (route) => {
       const access = route.config?.access;
       if (!access) throw new Error(`route ${route.method} ${route.url} declares no config.access`);
+      if (access === 'public') return;
       route.schema = { ...route.schema, security: [{ bearerAuth: [] }] };
     });
 
     app.addHook('onRequest', async (request) => {
       const access = request.routeOptions.config.access;
-      if (!access) return; // 404 handler and the like
+      // No access: the 404 handler and the like. Public: the route checks its own signed token.
+      if (!access || access === 'public') return;
       const token = bearerToken(request);
       if (!token) throw unauthorized('Send the API key as "Authorization: Bearer <key>".');
       const principal = await options.resolveKey(token);

@@ -36,6 +36,8 @@ export async function registerOpenApi(app: FastifyInstance, publicUrl: string): 
         },
         { name: 'events', description: 'Sale and usage events in (idempotent, one transaction each)' },
         { name: 'customers', description: 'Customer profiles, derived facts, consent, export and erasure' },
+        { name: 'touchpoints', description: 'Planned contacts: list, inspect, cancel' },
+        { name: 'calendar', description: 'Touchpoints by local day and the iCalendar feed of tasks' },
       ],
     },
     refResolver: {

@@ -93,12 +93,18 @@ export async function countOpenTickets(
 
 const EVENT_COLUMNS = ['id', 'externalId', 'type', 'occurredAt', 'receivedAt', 'properties'] as const;
 
-/** A customer's events, newest first (by occurred_at, then id), after the cursor. */
+/**
+ * A customer's events, newest first by occurred_at then id, strictly before `before` in the
+ * timeline's (at, kind, id) order, so they merge with touchpoints under one cursor.
+ */
 export async function listCustomerEvents(
   db: Db,
   workspaceId: string,
   customerId: string,
-  options: { readonly limit: number; readonly before?: { readonly at: Date; readonly id: string } },
+  options: {
+    readonly limit: number;
+    readonly before?: { readonly at: Date; readonly kind: string; readonly id: string };
+  },
 ) {
   let query = db
     .selectFrom('events')
@@ -107,12 +113,17 @@ export async function listCustomerEvents(
     .where('customerId', '=', customerId);
   const before = options.before;
   if (before) {
-    query = query.where((eb) =>
-      eb.or([
-        eb('occurredAt', '<', before.at),
-        eb.and([eb('occurredAt', '=', before.at), eb('id', '<', before.id)]),
-      ]),
-    );
+    // Within this source kind is constant, so a tie on `at` is decided by kind, then id.
+    if (before.kind > 'event') query = query.where('occurredAt', '<=', before.at);
+    else if (before.kind < 'event') query = query.where('occurredAt', '<', before.at);
+    else {
+      query = query.where((eb) =>
+        eb.or([
+          eb('occurredAt', '<', before.at),
+          eb.and([eb('occurredAt', '=', before.at), eb('id', '<', before.id)]),
+        ]),
+      );
+    }
   }
   return query.orderBy('occurredAt', 'desc').orderBy('id', 'desc').limit(options.limit).execute();
 }

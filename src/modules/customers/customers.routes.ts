@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { AUTH_PROBLEMS, ListOf, ListQuery, problems } from '../../http/schemas.js';
-import { PlannedTouchpoint } from '../events/events.schemas.js';
+import { presentTouchpoint } from '../touchpoints/touchpoint-view.js';
 import {
   ConsentBody,
   ConsentParams,
@@ -77,7 +77,7 @@ function presentEvent(event: EventRow) {
 
 /** `/v1/customers…`: profiles with facts, timeline, consent, export and erasure. */
 export const customersRoutes: FastifyPluginAsyncTypebox<{ ctx: CustomersContext }> = async (app, { ctx }) => {
-  for (const schema of [...SHARED_CUSTOMER_SCHEMAS, PlannedTouchpoint]) app.addSchema(schema);
+  for (const schema of SHARED_CUSTOMER_SCHEMAS) app.addSchema(schema);
 
   app.get(
     '/customers',
@@ -119,7 +119,10 @@ export const customersRoutes: FastifyPluginAsyncTypebox<{ ctx: CustomersContext 
       schema: {
         tags,
         operationId: 'getCustomerTimeline',
-        summary: "The customer's events (later also touchpoints and tickets), newest first",
+        summary: "The customer's events and touchpoints (tickets later), newest first",
+        description:
+          'Events are placed at occurred_at, touchpoints at due_at (planned ones are in the future, so ' +
+          'they come first). Ties are broken by kind, then id.',
         params: CustomerParams,
         querystring: ListQuery,
         response: { 200: ListOf(Type.Ref('TimelineItem')), ...problems(...AUTH_PROBLEMS, 404) },
@@ -133,7 +136,11 @@ export const customersRoutes: FastifyPluginAsyncTypebox<{ ctx: CustomersContext 
         request.query,
       );
       return {
-        data: result.data.map((event) => ({ kind: 'event' as const, ...presentEvent(event) })),
+        data: result.data.map((entry) =>
+          entry.kind === 'event'
+            ? { kind: 'event' as const, ...presentEvent(entry.event) }
+            : { kind: 'touchpoint' as const, ...presentTouchpoint(entry.touchpoint) },
+        ),
         next_cursor: result.next_cursor,
       };
     },
@@ -146,13 +153,21 @@ export const customersRoutes: FastifyPluginAsyncTypebox<{ ctx: CustomersContext 
       schema: {
         tags,
         operationId: 'listCustomerTouchpoints',
-        summary: "The customer's touchpoints (empty until the calendar exists)",
+        summary: "The customer's touchpoints, earliest due first",
         params: CustomerParams,
         querystring: ListQuery,
-        response: { 200: ListOf(Type.Ref('PlannedTouchpoint')), ...problems(...AUTH_PROBLEMS, 404) },
+        response: { 200: ListOf(Type.Ref('Touchpoint')), ...problems(...AUTH_PROBLEMS, 404) },
       },
     },
-    async (request) => customerTouchpoints(ctx, request.principal.workspaceId, request.params.id),
+    async (request) => {
+      const result = await customerTouchpoints(
+        ctx,
+        request.principal.workspaceId,
+        request.params.id,
+        request.query,
+      );
+      return { data: result.data.map(presentTouchpoint), next_cursor: result.next_cursor };
+    },
   );
 
   app.put(
@@ -199,7 +214,7 @@ export const customersRoutes: FastifyPluginAsyncTypebox<{ ctx: CustomersContext 
           ...presentEvent(event),
           customer: (event.customerSnapshot ?? null) as Record<string, unknown> | null,
         })),
-        touchpoints: result.touchpoints,
+        touchpoints: result.touchpoints.map(presentTouchpoint),
       };
     },
   );

@@ -1,5 +1,6 @@
 import Type, { type TSchema } from 'typebox';
 import { ListQuery, Timestamp } from '../../http/schemas.js';
+import { TOUCHPOINT_EXAMPLE, touchpointProperties } from '../touchpoints/touchpoints.schemas.js';
 import { CONSENT_CHANNELS, CONSENT_STATUSES } from './consent.js';
 import { LIFECYCLE_STAGES } from './customer-state.js';
 
@@ -135,29 +136,38 @@ export const CustomerListQuery = Type.Object(
   { additionalProperties: false },
 );
 
-export const TimelineItem = Type.Object(
+const EventItem = Type.Object(
   {
-    kind: Type.Enum(['event'], { description: 'Later also touchpoint and ticket.' }),
-    id: Type.String(),
+    kind: Type.Literal('event'),
+    id: Type.String({ description: 'Your id of the event.' }),
     type: Type.String(),
     occurred_at: Timestamp,
     received_at: Timestamp,
     properties: Type.Record(Type.String(), Type.Unknown()),
   },
-  {
-    $id: 'TimelineItem',
-    examples: [
-      {
-        kind: 'event',
-        id: 'order-981-delivered',
-        type: 'delivery',
-        occurred_at: '2026-11-20T13:00:00.000Z',
-        received_at: '2026-11-20T13:00:01.000Z',
-        properties: { order_id: '981', amount: 3500, currency: 'BRL' },
-      },
-    ],
-  },
+  { additionalProperties: false },
 );
+
+const TouchpointItem = Type.Object(
+  { kind: Type.Literal('touchpoint'), ...touchpointProperties },
+  { additionalProperties: false, description: 'Placed on the timeline at its due_at.' },
+);
+
+export const TimelineItem = Type.Union([EventItem, TouchpointItem], {
+  $id: 'TimelineItem',
+  description: 'An event (at occurred_at) or a touchpoint (at due_at); tickets join later.',
+  examples: [
+    {
+      kind: 'event',
+      id: 'order-981-delivered',
+      type: 'delivery',
+      occurred_at: '2026-11-20T13:00:00.000Z',
+      received_at: '2026-11-20T13:00:01.000Z',
+      properties: { order_id: '981', amount: 3500, currency: 'BRL' },
+    },
+    { kind: 'touchpoint', ...TOUCHPOINT_EXAMPLE },
+  ],
+});
 
 const ExportedEvent = Type.Object({
   id: Type.String(),
@@ -175,7 +185,7 @@ export const CustomerExport = Type.Object(
     exported_at: Timestamp,
     customer: Type.Ref('CustomerProfile'),
     events: Type.Array(ExportedEvent),
-    touchpoints: Type.Array(Type.Ref('PlannedTouchpoint')),
+    touchpoints: Type.Array(Type.Ref('Touchpoint')),
   },
   {
     description: 'Everything Posvenda holds about the person (LGPD art. 18, GDPR art. 15/20).',

@@ -3,7 +3,13 @@ import type { Database } from '../../db/client.js';
 import { badRequest, notFound } from '../../errors.js';
 import { decodeCursor, page } from '../../http/pagination.js';
 import { uuidv7 } from '../../ids.js';
-import { exitCustomerEnrollments } from '../enrollments/enrollments.repository.js';
+import { exitEnrollmentsOf } from '../enrollments/enrollments.repository.js';
+import {
+  customerTimelineTouchpoints,
+  listTouchpoints,
+  type TouchpointRow,
+} from '../touchpoints/touchpoints.repository.js';
+import { listCustomerTouchpoints } from '../touchpoints/touchpoints.service.js';
 import { type ConsentChannel, type ConsentStatus, effectiveConsent } from './consent.js';
 import {
   averageTicket,
@@ -102,29 +108,66 @@ export async function getCustomer(
   return profile(row, open.get(row.id) ?? 0, ctx.clock.now());
 }
 
-/** The customer's events, newest first, cursor-paginated (touchpoints and tickets join later). */
+export type TimelineEntry =
+  | { readonly kind: 'event'; readonly event: Awaited<ReturnType<typeof listCustomerEvents>>[number] }
+  | { readonly kind: 'touchpoint'; readonly touchpoint: TouchpointRow };
+
+const atOf = (entry: TimelineEntry) =>
+  entry.kind === 'event' ? entry.event.occurredAt : entry.touchpoint.dueAt;
+const idOf = (entry: TimelineEntry) => (entry.kind === 'event' ? entry.event.id : entry.touchpoint.id);
+
+/** Newest first by (at, kind, id): the one order both sources are read in and the cursor holds. */
+function newestFirst(a: TimelineEntry, b: TimelineEntry): number {
+  const at = atOf(b).getTime() - atOf(a).getTime();
+  if (at !== 0) return at;
+  if (a.kind !== b.kind) return a.kind < b.kind ? 1 : -1;
+  return idOf(a) < idOf(b) ? 1 : idOf(a) > idOf(b) ? -1 : 0;
+}
+
+/**
+ * The customer's events (at occurred_at) and touchpoints (at due_at), newest first. Each
+ * source is read past the cursor's (at, kind, id) key and the two are merged, so pages
+ * neither overlap nor skip when both have entries at the same instant.
+ */
 export async function customerTimeline(
   ctx: CustomersContext,
   workspaceId: string,
   externalId: string,
   query: { readonly limit: number; readonly cursor?: string },
 ) {
-  const after = decodeCursor(query.cursor, ['at', 'id']);
+  const after = decodeCursor(query.cursor, ['at', 'kind', 'id']);
   const row = await requireCustomer(ctx, workspaceId, externalId);
-  const before = after ? { at: new Date(after.at), id: after.id } : undefined;
+  const before = after ? { at: new Date(after.at), kind: after.kind, id: after.id } : undefined;
   if (before && Number.isNaN(before.at.getTime())) {
     throw badRequest('invalid_cursor', 'cursor is not one this API returned', [
       { path: '/querystring/cursor', message: 'not a valid cursor' },
     ]);
   }
-  const events = await listCustomerEvents(ctx.db, workspaceId, row.id, { limit: query.limit + 1, before });
-  return page(events, query.limit, (event) => ({ at: event.occurredAt.toISOString(), id: event.id }));
+  const options = { limit: query.limit + 1, before };
+  const [events, touchpoints] = await Promise.all([
+    listCustomerEvents(ctx.db, workspaceId, row.id, options),
+    customerTimelineTouchpoints(ctx.db, workspaceId, row.id, options),
+  ]);
+  const entries: TimelineEntry[] = [
+    ...events.map((event) => ({ kind: 'event' as const, event })),
+    ...touchpoints.map((touchpoint) => ({ kind: 'touchpoint' as const, touchpoint })),
+  ].sort(newestFirst);
+  return page(entries.slice(0, query.limit + 1), query.limit, (entry) => ({
+    at: atOf(entry).toISOString(),
+    kind: entry.kind,
+    id: idOf(entry),
+  }));
 }
 
-/** Confirms the customer exists; its touchpoints arrive with the calendar (a later issue). */
-export async function customerTouchpoints(ctx: CustomersContext, workspaceId: string, externalId: string) {
-  await requireCustomer(ctx, workspaceId, externalId);
-  return { data: [], next_cursor: null };
+/** The customer's touchpoints, earliest due first, cursor-paginated. */
+export async function customerTouchpoints(
+  ctx: CustomersContext,
+  workspaceId: string,
+  externalId: string,
+  query: { readonly limit: number; readonly cursor?: string },
+) {
+  const row = await requireCustomer(ctx, workspaceId, externalId);
+  return listCustomerTouchpoints(ctx, workspaceId, row.id, query);
 }
 
 /** Records a consent choice for one channel. */
@@ -142,11 +185,17 @@ export async function setConsent(
   return { channel, ...choice };
 }
 
+// Enrollments plan a handful of touchpoints each; this bounds the export of a runaway one.
+const EXPORT_TOUCHPOINTS = 10_000;
+
 /** Everything held about the person: profile, consent, every event as sent, touchpoints. */
 export async function exportCustomer(ctx: CustomersContext, workspaceId: string, externalId: string) {
   const customer = await getCustomer(ctx, workspaceId, externalId);
-  const events = await allCustomerEvents(ctx.db, workspaceId, customer.state.id);
-  return { exportedAt: ctx.clock.now(), customer, events, touchpoints: [] };
+  const [events, touchpoints] = await Promise.all([
+    allCustomerEvents(ctx.db, workspaceId, customer.state.id),
+    listTouchpoints(ctx.db, workspaceId, { customerId: customer.state.id, limit: EXPORT_TOUCHPOINTS }),
+  ]);
+  return { exportedAt: ctx.clock.now(), customer, events, touchpoints };
 }
 
 /**
@@ -166,7 +215,7 @@ export async function eraseCustomer(
     const customer = await lockCustomerForErasure(trx, workspaceId, externalId);
     if (!customer) throw notFound('Customer');
     const scrubbed = await scrubCustomerEvents(trx, workspaceId, customer.id);
-    await exitCustomerEnrollments(trx, workspaceId, customer.id, 'erased', now);
+    await exitEnrollmentsOf(trx, workspaceId, { customerId: customer.id }, 'erased', now);
     // Random, not derived from the old id: nothing can link the pseudonym back to the person.
     await eraseCustomerProfile(trx, workspaceId, customer.id, `erased:${uuidv7(now)}`, now);
     await insertErasure(trx, {

@@ -228,46 +228,27 @@ export async function moveEnrollment(
     .execute();
 }
 
-/** Ends every active enrollment of a playbook (it was deleted), cancelling what they had pending. */
-export async function exitPlaybookEnrollments(
+/**
+ * Ends every active enrollment of a playbook (it was deleted) or of a customer (erasure),
+ * cancelling what they had pending.
+ */
+export async function exitEnrollmentsOf(
   db: Db,
   workspaceId: string,
-  playbookKey: string,
-  at: Date,
-): Promise<void> {
-  const ended = await db
-    .updateTable('enrollments')
-    .set({ status: 'exited', exitReason: 'playbook_deleted', endedAt: at, updatedAt: at })
-    .where('workspaceId', '=', workspaceId)
-    .where('playbookKey', '=', playbookKey)
-    .where('status', '=', 'active')
-    .returning('id')
-    .execute();
-  await cancelPendingTouchpoints(
-    db,
-    workspaceId,
-    ended.map((row) => row.id),
-    'exited:playbook_deleted',
-    at,
-  );
-}
-
-/** Ends every active enrollment of a customer (erasure), cancelling what they had pending. */
-export async function exitCustomerEnrollments(
-  db: Db,
-  workspaceId: string,
-  customerId: string,
+  of: { readonly playbookKey: string } | { readonly customerId: string },
   reason: string,
   at: Date,
 ): Promise<void> {
-  const ended = await db
+  let update = db
     .updateTable('enrollments')
     .set({ status: 'exited', exitReason: reason, endedAt: at, updatedAt: at })
     .where('workspaceId', '=', workspaceId)
-    .where('customerId', '=', customerId)
-    .where('status', '=', 'active')
-    .returning('id')
-    .execute();
+    .where('status', '=', 'active');
+  update =
+    'playbookKey' in of
+      ? update.where('playbookKey', '=', of.playbookKey)
+      : update.where('customerId', '=', of.customerId);
+  const ended = await update.returning('id').execute();
   await cancelPendingTouchpoints(
     db,
     workspaceId,

@@ -2,25 +2,10 @@ import { Duration } from 'luxon';
 import type { FieldError } from '../../errors.js';
 import { conditionError } from '../../rules/conditions.js';
 import type { Condition, Playbook, Reentry, Step, Trigger } from '../../rules/types.js';
+import { EVENT_TYPE_PATTERN } from '../events/event-types.js';
 
-/** Event types a trigger or exit rule may name (API.md "Events"), besides `custom.<name>`. */
-export const EVENT_TYPES = [
-  'purchase',
-  'delivery',
-  'first_use',
-  'activity',
-  'usage',
-  'inactivity',
-  'renewal',
-  'cancellation',
-  'survey_response',
-  'support_ticket.opened',
-  'support_ticket.first_response',
-  'support_ticket.resolved',
-  'support_ticket.reopened',
-] as const;
-
-const CUSTOM_EVENT = /^custom\.[a-z0-9][a-z0-9_.-]{0,63}$/;
+// An event type of API.md or `custom.<name>`: the same rule as for ingested events.
+const EVENT_TYPE = new RegExp(EVENT_TYPE_PATTERN);
 
 /** A JSON Logic expression as it arrives in a document. */
 export type JsonLogic = object | boolean;
@@ -60,7 +45,7 @@ export interface PlaybookBody {
 }
 
 function isEventType(type: string): boolean {
-  return (EVENT_TYPES as readonly string[]).includes(type) || CUSTOM_EVENT.test(type);
+  return EVENT_TYPE.test(type);
 }
 
 function durationError(text: string): string | undefined {

@@ -13,7 +13,8 @@ export interface PlaybookRow {
   readonly updatedAt: Date;
 }
 
-function selectLive(db: Database, workspaceId: string) {
+/** Playbooks joined with their versions, in one workspace: each row is one version. */
+function selectVersions(db: Database, workspaceId: string) {
   return db
     .selectFrom('playbooks')
     .innerJoin('playbookVersions', (join) =>
@@ -30,8 +31,11 @@ function selectLive(db: Database, workspaceId: string) {
       'playbooks.createdAt',
       'playbookVersions.createdAt as updatedAt',
     ])
-    .where('playbooks.workspaceId', '=', workspaceId)
-    .where('playbooks.deletedAt', 'is', null);
+    .where('playbooks.workspaceId', '=', workspaceId);
+}
+
+function selectLive(db: Database, workspaceId: string) {
+  return selectVersions(db, workspaceId).where('playbooks.deletedAt', 'is', null);
 }
 
 function toRow(row: {
@@ -91,23 +95,7 @@ export async function playbookVersions(
   wanted: readonly { readonly key: string; readonly version: number }[],
 ): Promise<PlaybookRow[]> {
   if (wanted.length === 0) return [];
-  const rows = await db
-    .selectFrom('playbooks')
-    .innerJoin('playbookVersions', (join) =>
-      join
-        .onRef('playbookVersions.workspaceId', '=', 'playbooks.workspaceId')
-        .onRef('playbookVersions.playbookId', '=', 'playbooks.id'),
-    )
-    .select([
-      'playbooks.id',
-      'playbooks.key',
-      'playbookVersions.version',
-      'playbooks.currentVersion',
-      'playbookVersions.document',
-      'playbooks.createdAt',
-      'playbookVersions.createdAt as updatedAt',
-    ])
-    .where('playbooks.workspaceId', '=', workspaceId)
+  const rows = await selectVersions(db, workspaceId)
     .where((eb) =>
       eb.or(
         wanted.map((w) =>

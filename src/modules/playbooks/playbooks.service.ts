@@ -1,7 +1,7 @@
 import { Duration } from 'luxon';
 import type { Clock } from '../../clock.js';
 import type { Database } from '../../db/client.js';
-import { conflict, type FieldError, notFound, unprocessable } from '../../errors.js';
+import { conflict, notFound, rejectIfAny } from '../../errors.js';
 import { decodeCursor, page } from '../../http/pagination.js';
 import { uuidv7 } from '../../ids.js';
 import { nationalHolidays } from '../../rules/holidays.js';
@@ -40,15 +40,6 @@ export interface PlaybooksContext {
   readonly endEnrollments: EndEnrollments;
 }
 
-function rejectIfAny(errors: readonly FieldError[]): void {
-  if (errors.length > 0) {
-    throw unprocessable(
-      `The playbook is not valid: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`,
-      errors,
-    );
-  }
-}
-
 /** Checks a document, its template references included, before it is saved. */
 async function checkDocument(
   ctx: PlaybooksContext,
@@ -70,7 +61,7 @@ async function checkDocument(
       });
     }
   });
-  rejectIfAny(errors);
+  rejectIfAny('The playbook', errors);
 }
 
 /** The stored document: defaults made explicit, so every version reads the same way. */
@@ -115,7 +106,9 @@ export async function updatePlaybook(
   input: PlaybookBody & { readonly key?: string },
 ): Promise<PlaybookRow> {
   if (input.key !== undefined && input.key !== key) {
-    rejectIfAny([{ path: '/body/key', message: `must be "${key}" (the key in the path) or left out` }]);
+    rejectIfAny('The playbook', [
+      { path: '/body/key', message: `must be "${key}" (the key in the path) or left out` },
+    ]);
   }
   const document = normalise(input);
   return ctx.db.transaction().execute(async (trx) => {

@@ -1,4 +1,4 @@
-import type { PlaybookBody } from './playbook-document.js';
+import type { PlaybookBody, StepDocument } from './playbook-document.js';
 
 // The seed article's calendar as playbooks, installed in every new workspace. Times are the
 // customer's local time; "larger accounts" get a call from a person, smaller ones an email,
@@ -14,6 +14,22 @@ const ENGAGED_AND_NOT_PREMIUM = {
   ],
 };
 const ENDS_ON_CANCELLATION = [{ event: 'cancellation' }];
+
+/** The check-in: a call task for larger accounts, an email for smaller ones, as the seed recommends. */
+function checkinSteps(after: string): StepDocument[] {
+  const common = { after, at: '10:00', business_days: true } as const;
+  return [
+    {
+      key: 'checkin-call',
+      channel: 'task',
+      task: { kind: 'call' },
+      template: 'checkin-call',
+      when: LARGER_ACCOUNT,
+      ...common,
+    },
+    { key: 'checkin-email', channel: 'email', template: 'checkin', when: SMALLER_ACCOUNT, ...common },
+  ];
+}
 
 export interface SeedPlaybook extends PlaybookBody {
   readonly key: string;
@@ -39,25 +55,7 @@ export const PLAYBOOK_LIBRARY: readonly SeedPlaybook[] = [
         at: '10:00',
         business_days: true,
       },
-      {
-        key: 'checkin-call',
-        after: 'P10D',
-        channel: 'task',
-        task: { kind: 'call' },
-        template: 'checkin-call',
-        at: '10:00',
-        business_days: true,
-        when: LARGER_ACCOUNT,
-      },
-      {
-        key: 'checkin-email',
-        after: 'P10D',
-        channel: 'email',
-        template: 'checkin',
-        at: '10:00',
-        business_days: true,
-        when: SMALLER_ACCOUNT,
-      },
+      ...checkinSteps('P10D'),
       {
         key: 'usage-tips',
         after: 'P30D',
@@ -96,25 +94,7 @@ export const PLAYBOOK_LIBRARY: readonly SeedPlaybook[] = [
     reentry: { after: 'P180D' },
     exit_on: ENDS_ON_CANCELLATION,
     steps: [
-      {
-        key: 'checkin-call',
-        after: 'P7D',
-        channel: 'task',
-        task: { kind: 'call' },
-        template: 'checkin-call',
-        at: '10:00',
-        business_days: true,
-        when: LARGER_ACCOUNT,
-      },
-      {
-        key: 'checkin-email',
-        after: 'P7D',
-        channel: 'email',
-        template: 'checkin',
-        at: '10:00',
-        business_days: true,
-        when: SMALLER_ACCOUNT,
-      },
+      ...checkinSteps('P7D'),
       {
         key: 'usage-tips',
         after: 'P30D',

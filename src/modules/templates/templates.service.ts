@@ -1,6 +1,6 @@
 import type { Clock } from '../../clock.js';
 import { type Database, isUniqueViolation } from '../../db/client.js';
-import { AppError, badRequest, conflict, type FieldError, notFound, unprocessable } from '../../errors.js';
+import { AppError, badRequest, conflict, notFound, rejectIfAny } from '../../errors.js';
 import { decodeCursor, page } from '../../http/pagination.js';
 import { uuidv7 } from '../../ids.js';
 import { checkLiquid } from './render.js';
@@ -44,30 +44,23 @@ export interface TemplatesContext {
   readonly templateUsage: TemplateUsageCheck;
 }
 
-function rejectIfAny(errors: readonly FieldError[]): void {
-  if (errors.length > 0) {
-    throw unprocessable(
-      `The template is not valid: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`,
-      errors,
-    );
-  }
-}
-
 /** Checks a document before it is saved: channel fields, Liquid syntax, the family it names. */
 async function validate(ctx: TemplatesContext, workspaceId: string, key: string, body: TemplateBody) {
-  rejectIfAny([...checkDocumentShape(body), ...checkLiquid(body)]);
+  rejectIfAny('The template', [...checkDocumentShape(body), ...checkLiquid(body)]);
   const family = body.family ?? undefined;
   if (family === undefined) return;
   const path = '/body/family';
-  if (family === key) rejectIfAny([{ path, message: 'a template cannot be its own family' }]);
+  if (family === key) rejectIfAny('The template', [{ path, message: 'a template cannot be its own family' }]);
   const head = await findLiveTemplate(ctx.db, workspaceId, family);
-  if (!head) rejectIfAny([{ path, message: `no template "${family}" exists` }]);
+  if (!head) rejectIfAny('The template', [{ path, message: `no template "${family}" exists` }]);
   else if (head.document.channel !== body.channel) {
-    rejectIfAny([
+    rejectIfAny('The template', [
       { path, message: `"${family}" is a ${head.document.channel} template, not ${body.channel}` },
     ]);
   } else if (head.document.family) {
-    rejectIfAny([{ path, message: `"${family}" itself belongs to the family "${head.document.family}"` }]);
+    rejectIfAny('The template', [
+      { path, message: `"${family}" itself belongs to the family "${head.document.family}"` },
+    ]);
   }
 }
 
@@ -106,14 +99,16 @@ export async function replaceTemplate(
 ): Promise<TemplateRow> {
   const { key: bodyKey, ...body } = input;
   if (bodyKey !== undefined && bodyKey !== key) {
-    rejectIfAny([{ path: '/body/key', message: `must be "${key}", the key in the path, or absent` }]);
+    rejectIfAny('The template', [
+      { path: '/body/key', message: `must be "${key}", the key in the path, or absent` },
+    ]);
   }
   await validate(ctx, workspaceId, key, body);
   await ctx.db.transaction().execute(async (trx) => {
     const current = await lockLiveTemplate(trx, workspaceId, key);
     if (!current) throw notFound('Template');
     if (current.channel !== body.channel) {
-      rejectIfAny([
+      rejectIfAny('The template', [
         {
           path: '/body/channel',
           message: `is ${current.channel}: a template keeps its channel (create another template instead)`,

@@ -1,7 +1,7 @@
 import type { Clock } from '../../clock.js';
 import type { Database } from '../../db/client.js';
 import type { Json } from '../../db/types.js';
-import { type FieldError, notFound, unprocessable } from '../../errors.js';
+import { type FieldError, notFound, rejectIfAny } from '../../errors.js';
 import { decodeCursor, page } from '../../http/pagination.js';
 import { uuidv7 } from '../../ids.js';
 import { type CreatedApiKey, createApiKey } from '../api-keys/api-keys.service.js';
@@ -47,18 +47,12 @@ export interface NewWorkspaceInput {
   readonly locale?: string;
 }
 
-function rejectIfAny(errors: readonly FieldError[]): void {
-  if (errors.length > 0) {
-    throw unprocessable(`Invalid values: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`, errors);
-  }
-}
-
 /** Creates a workspace with its first admin key and the seed template library, in one transaction. */
 export async function createWorkspace(
   ctx: WorkspacesContext,
   input: NewWorkspaceInput,
 ): Promise<{ workspace: WorkspaceRow; adminKey: CreatedApiKey }> {
-  rejectIfAny(checkLocaleFields(input));
+  rejectIfAny('The request', checkLocaleFields(input));
   const now = ctx.clock.now();
   const row = {
     id: uuidv7(now),
@@ -145,7 +139,7 @@ export async function patchSettings(
   workspaceId: string,
   patch: SettingsPatchInput,
 ): Promise<WorkspaceSettings> {
-  rejectIfAny([...checkLocaleFields(patch), ...checkTargets(patch.kpi_targets)]);
+  rejectIfAny('The request', [...checkLocaleFields(patch), ...checkTargets(patch.kpi_targets)]);
   return ctx.db.transaction().execute(async (trx) => {
     const row = await lockWorkspace(trx, workspaceId);
     if (!row) throw notFound('Workspace');
