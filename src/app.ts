@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { PgListener } from './db/listener.js';
 import type { Deps } from './deps.js';
 import { authPlugin } from './http/auth.js';
 import { registerErrorHandling } from './http/error-handler.js';
@@ -10,13 +11,16 @@ import { registerMetrics } from './http/metrics.js';
 import { registerRateLimit } from './http/rate-limit.js';
 import { registerOpenApi } from './http/swagger.js';
 import { buildValidator } from './http/validation.js';
+import { KEY_LISTENER_NAME } from './modules/api-keys/api-keys.repository.js';
 import { apiKeysRoutes } from './modules/api-keys/api-keys.routes.js';
 import { authenticateKey } from './modules/api-keys/api-keys.service.js';
+import { API_KEY_CHANNEL, ApiKeyCache } from './modules/api-keys/key-cache.js';
 import { calendarRoutes } from './modules/calendar/calendar.routes.js';
 import { customersRoutes } from './modules/customers/customers.routes.js';
 import { exitEnrollmentsOf } from './modules/enrollments/enrollments.repository.js';
 import { rulesPlanner } from './modules/enrollments/rules-planner.js';
 import { eventsRoutes } from './modules/events/events.routes.js';
+import { createIngestGroups } from './modules/events/events.service.js';
 import { playbooksUsingTemplates } from './modules/playbooks/playbooks.repository.js';
 import { playbooksRoutes } from './modules/playbooks/playbooks.routes.js';
 import { liveTemplateChannels } from './modules/templates/templates.repository.js';
@@ -63,7 +67,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   registerMetrics(app, deps.metrics);
   registerHealth(app, deps.db, deps.redis);
 
-  const ctx = { db: deps.db, clock: deps.clock };
+  const ctx = { db: deps.db, clock: deps.clock, keyCache: registerKeyCache(app, deps) };
   await app.register(
     async (v1) => {
       await registerRateLimit(v1, {
@@ -95,7 +99,8 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
             exitEnrollmentsOf(db, workspaceId, { playbookKey }, 'playbook_deleted', at),
         },
       });
-      await v1.register(eventsRoutes, { ctx: { ...ctx, planner: rulesPlanner } });
+      const eventsCtx = { ...ctx, planner: rulesPlanner };
+      await v1.register(eventsRoutes, { ctx: { ...eventsCtx, groups: createIngestGroups(eventsCtx) } });
       // Touchpoints appear in the touchpoint, calendar and customer routes alike.
       for (const schema of SHARED_TOUCHPOINT_SCHEMAS) v1.addSchema(schema);
       await v1.register(customersRoutes, { ctx });
@@ -107,4 +112,29 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     { prefix: '/v1' },
   );
   return app;
+}
+
+/**
+ * The in-memory cache of authenticated keys, fed by a Postgres LISTEN connection that
+ * hears every revocation (undefined when API_KEY_CACHE_TTL_MS is 0). It serves only while
+ * that connection is up, from `ready` to `close`.
+ */
+function registerKeyCache(app: FastifyInstance, deps: Deps): ApiKeyCache | undefined {
+  if (deps.config.apiKeyCacheTtlMs === 0) return undefined;
+  const cache = new ApiKeyCache({ clock: deps.clock, ttlMs: deps.config.apiKeyCacheTtlMs });
+  const listener = new PgListener({
+    databaseUrl: deps.config.databaseUrl,
+    channel: API_KEY_CHANNEL,
+    applicationName: KEY_LISTENER_NAME,
+    log: deps.log,
+    onNotify: (payload) => {
+      const ack = cache.notified(payload);
+      if (ack) listener.notify(ack);
+    },
+    onLive: (live) => cache.setLive(live),
+  });
+  // Ready once the first connection attempt is over, so a healthy start serves from the cache.
+  app.addHook('onReady', async () => listener.start());
+  app.addHook('onClose', async () => listener.stop());
+  return cache;
 }

@@ -23,6 +23,7 @@ export const EnvSchema = Type.Object({
   QUEUE_PREFIX: Type.String({ pattern: '^\\{[A-Za-z0-9:_-]+\\}$', default: '{posvenda}' }),
   LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 0, default: 1000 }),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 25000 }),
+  API_KEY_CACHE_TTL_MS: Type.Integer({ minimum: 0, maximum: 60_000, default: 5000 }),
 });
 
 type Env = Static<typeof EnvSchema>;
@@ -45,6 +46,8 @@ export interface Config {
   readonly queuePrefix: string;
   readonly loadShedMaxEventLoopDelayMs: number;
   readonly shutdownTimeoutMs: number;
+  /** How long an authenticated key may be served from memory at most; 0 turns the cache off. */
+  readonly apiKeyCacheTtlMs: number;
 }
 
 export type ConfigResult =
@@ -66,6 +69,7 @@ const HINTS: Partial<Record<keyof Env, string>> = {
   QUEUE_PREFIX: 'a Redis Cluster hash tag such as {posvenda}',
   LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: 'a non-negative integer (0 turns load shedding off)',
   SHUTDOWN_TIMEOUT_MS: 'an integer of at least 100',
+  API_KEY_CACHE_TTL_MS: 'an integer from 0 to 60000 (0 turns the key cache off)',
 };
 
 /** Reads and validates the environment; returns every problem at once rather than the first. */
@@ -109,6 +113,7 @@ export function loadConfig(
     queuePrefix: e.QUEUE_PREFIX,
     loadShedMaxEventLoopDelayMs: e.LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    apiKeyCacheTtlMs: e.API_KEY_CACHE_TTL_MS,
   };
   return { ok: true, config: Object.freeze(config) };
 }

@@ -22,8 +22,12 @@ function random16(): Buffer {
  */
 export function uuidv7(at: Date = new Date()): string {
   const bytes = random16();
-  const ms = BigInt(at.getTime());
-  for (let i = 0; i < 6; i++) bytes[i] = Number((ms >> BigInt(8 * (5 - i))) & 0xffn);
+  // 48 bits of milliseconds, big-endian, in plain arithmetic (BigInt allocated per byte).
+  const ms = at.getTime();
+  const high = Math.floor(ms / 2 ** 32);
+  bytes[0] = (high >>> 8) & 0xff;
+  bytes[1] = high & 0xff;
+  bytes.writeUInt32BE(ms >>> 0, 2);
   bytes[6] = (bytes[6]! & 0x0f) | 0x70;
   bytes[8] = (bytes[8]! & 0x3f) | 0x80;
   const hex = bytes.toString('hex');

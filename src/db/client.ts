@@ -26,6 +26,9 @@ export function createDb(databaseUrl: string, options: DbOptions = {}): Database
   });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => {});
+  // Nor one checked out between two statements (a transaction waiting on the planner): its
+  // next statement fails instead, and the request answers 503.
+  pool.on('connect', (client) => client.on('error', () => {}));
   // Column names are camel-cased; the keys inside jsonb values are data (event properties,
   // settings) and must come back exactly as stored.
   return new Kysely<DB>({
@@ -102,7 +105,9 @@ export function isConnectionError(error: unknown): boolean {
   // pg-pool's own errors carry no code.
   return (
     error instanceof Error &&
-    /timeout exceeded when trying to connect|Connection terminated/.test(error.message)
+    /timeout exceeded when trying to connect|Connection terminated|Client was closed and is not queryable/.test(
+      error.message,
+    )
   );
 }
 

@@ -1,5 +1,9 @@
+import { sql } from 'kysely';
 import type { Database } from '../../db/client.js';
 import type { Scope } from '../../http/auth.js';
+
+/** The application_name of the connections that listen for key changes. */
+export const KEY_LISTENER_NAME = 'posvenda-key-listener';
 
 export interface ApiKeyRow {
   readonly id: string;
@@ -142,4 +146,12 @@ export async function countActiveKeys(db: Database, workspaceId: string): Promis
     .where('revokedAt', 'is', null)
     .executeTakeFirstOrThrow();
   return Number(row.count);
+}
+
+/** How many replicas listen for key changes now (their listener connections, by name). */
+export async function countKeyListeners(db: Database): Promise<number> {
+  const result = await sql<{ count: number }>`
+    SELECT count(*)::int AS count FROM pg_stat_activity
+    WHERE application_name = ${KEY_LISTENER_NAME} AND datname = current_database()`.execute(db);
+  return result.rows[0]?.count ?? 0;
 }

@@ -87,16 +87,35 @@ function propertySchemaKey(type: string): string {
   return type;
 }
 
-/** JSON with object keys sorted at every level, so equal bodies hash equally. */
+/**
+ * JSON with object keys sorted at every level, so equal bodies hash equally. Written with
+ * plain loops: it runs for every ingested event, and the array-building version (entries,
+ * filter, sort, map, join) was a tenth of a batch's CPU time in allocations alone.
+ */
 export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) out += ',';
+      // Parsed JSON holds no undefined; the earlier version wrote nothing for one, and
+      // stored hashes must not change.
+      if (value[i] !== undefined) out += canonicalJson(value[i]);
+    }
+    return `${out}]`;
   }
-  return JSON.stringify(value);
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record).sort();
+  let out = '{';
+  let first = true;
+  for (const key of keys) {
+    const item = record[key];
+    if (item === undefined) continue;
+    if (!first) out += ',';
+    first = false;
+    out += `${JSON.stringify(key)}:${canonicalJson(item)}`;
+  }
+  return `${out}}`;
 }
 
 /**

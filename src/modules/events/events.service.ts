@@ -6,6 +6,7 @@ import { AppError, badRequest, type FieldError } from '../../errors.js';
 import { uuidv7 } from '../../ids.js';
 import { type EventValidation, type ValidEvent, validateEvent } from './event-validation.js';
 import { type EventToStore, storeEvents } from './events.repository.js';
+import { IngestGroups } from './group-commit.js';
 import { type AcceptedEvent, EMPTY_PLAN, type EventPlan, type EventPlanner } from './planner.js';
 
 export interface EventsContext {
@@ -13,6 +14,8 @@ export interface EventsContext {
   readonly clock: Clock;
   /** Plans touchpoints inside the ingest transaction; `planNothing` until the rules engine exists. */
   readonly planner: EventPlanner;
+  /** Group commit of single events (see IngestGroups); absent, each is its own transaction. */
+  readonly groups?: IngestGroups<ValidEvent, IngestOutcome>;
 }
 
 /** What became of one valid event. */
@@ -122,10 +125,27 @@ export async function ingestEvent(
   const now = ctx.clock.now();
   const validation = validateEvent(body, now, '/body');
   if (!validation.ok) throw rejection(validation);
-  const [outcome] = await ingestValid(ctx, workspaceId, [validation.event], now);
+  const [outcome] = ctx.groups
+    ? [await ctx.groups.submit(workspaceId, validation.event)]
+    : await ingestValid(ctx, workspaceId, [validation.event], now);
   if (!outcome) throw new Error('ingest returned no outcome');
   if (outcome.status === 'conflict') throw new AppError('event_conflict', 409, conflictDetail(outcome.id));
   return outcome;
+}
+
+// Group transactions of single events in flight at once. Each holds one connection of the
+// pool (20) while it runs; the rest stay for batches, reads and the planner's queries.
+const GROUP_COMMITS_IN_FLIGHT = 8;
+
+/**
+ * Group commit for `ingestEvent` over `ctx`: concurrent single events of a workspace share
+ * one transaction (up to MAX_BATCH events); each keeps its own outcome.
+ */
+export function createIngestGroups(ctx: EventsContext): IngestGroups<ValidEvent, IngestOutcome> {
+  return new IngestGroups((workspaceId, events) => ingestValid(ctx, workspaceId, events, ctx.clock.now()), {
+    maxGroup: MAX_BATCH,
+    maxInFlight: GROUP_COMMITS_IN_FLIGHT,
+  });
 }
 
 export type BatchItemOutcome =
