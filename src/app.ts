@@ -6,6 +6,7 @@ import type { Deps } from './deps.js';
 import { authPlugin } from './http/auth.js';
 import { registerErrorHandling } from './http/error-handler.js';
 import { registerHealth } from './http/health.js';
+import { registerJsonBody } from './http/json-body.js';
 import { registerLoadShedding } from './http/load-shedding.js';
 import { registerMetrics } from './http/metrics.js';
 import { registerRateLimit } from './http/rate-limit.js';
@@ -62,6 +63,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   });
 
   registerErrorHandling(app);
+  registerJsonBody(app);
   registerLoadShedding(app, deps.config.loadShedMaxEventLoopDelayMs);
   await registerOpenApi(app, deps.config.publicUrl);
   registerMetrics(app, deps.metrics);

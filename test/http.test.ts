@@ -38,6 +38,42 @@ describe('HTTP conventions', () => {
     expect((await call(t.app, 'GET', '/v1/api-keys', TEST_ADMIN_KEY)).json().data.length).toBe(before);
   });
 
+  it('refuses the NUL character in JSON strings with 400 (Postgres cannot store it), and stores nothing', async () => {
+    const before = (await call(t.app, 'GET', '/v1/api-keys', TEST_ADMIN_KEY)).json().data.length;
+    const response = await call(
+      t.app,
+      'POST',
+      '/v1/api-keys',
+      TEST_ADMIN_KEY,
+      '{"name":"a\\u0000b","scopes":["read"]}',
+      {
+        'content-type': 'application/json',
+      },
+    );
+    expect(response.statusCode).toBe(400);
+    expect(problemOf(response).code).toBe('invalid_character');
+    const event = await call(t.app, 'POST', '/v1/events', TEST_ADMIN_KEY, {
+      id: 'nul-1',
+      type: 'activity',
+      customer: { id: 'c-nul', name: 'Ana\u0000' },
+    });
+    expect(event.statusCode).toBe(400);
+    expect((await call(t.app, 'GET', '/v1/api-keys', TEST_ADMIN_KEY)).json().data.length).toBe(before);
+    // The six characters \u0000 written as text (an escaped backslash) are fine.
+    const text = await call(
+      t.app,
+      'POST',
+      '/v1/api-keys',
+      TEST_ADMIN_KEY,
+      '{"name":"a\\\\u0000b","scopes":["read"]}',
+      {
+        'content-type': 'application/json',
+      },
+    );
+    expect(text.statusCode).toBe(201);
+    expect(text.json().name).toBe('a\\u0000b');
+  });
+
   it('answers a body over 1 MiB with 413', async () => {
     const body = JSON.stringify({ name: 'x'.repeat(1024 * 1024), scopes: ['read'] });
     const response = await call(t.app, 'POST', '/v1/api-keys', TEST_ADMIN_KEY, body, {
