@@ -7,11 +7,17 @@
 --  2. customers are upserted once each with the facts of their new events: profile fields
 --     take the last given value in input order, attributes merge in input order, facts fold
 --     with min / max / sum / latest-by-(occurred_at, event id), so arrival order never matters;
---  3. events whose customer another transaction created meanwhile (after this call's
---     lookup, before its upsert) are pointed at it;
+--  3. new customers always get the call's fresh candidate id, and only this call's events
+--     are re-pointed (by event id) when their customer turned out to be another: created
+--     meanwhile by another transaction, or new after an erasure of the same external id
+--     (reusing the erased customer's internal id was a primary-key violation, a 500);
 --  4. the stored body hashes of the ids that were already there are returned, so the caller
 --     can tell a duplicate (same hash) from a conflict.
 -- Rows are written in external-id order so concurrent batches lock in the same order.
+-- Existing customers and events are looked up per input row through their unique indexes (a
+-- correlated subquery, a LATERAL join) whatever the statistics say: the jsonb recordset is
+-- guessed at 100 rows, and with stale statistics the planner once read a workspace's every
+-- customer (25,000 rows) to ingest one event.
 -- p_with_customers: whether to return the upserted customer rows (the planner needs them).
 -- p_input: [{ ord, id, external_id, type, occurred_at, properties, customer,
 --   customer_external_id, candidate_customer_id, amount, currency, body_hash (hex) }]
@@ -35,12 +41,15 @@ BEGIN
   inserted AS (
     INSERT INTO events (workspace_id, id, external_id, customer_id, type, occurred_at, received_at,
                         properties, customer_snapshot, amount, currency, body_hash)
-    SELECT p_workspace, i.id, i.external_id, coalesce(c.id, i.candidate_customer_id), i.type,
+    SELECT p_workspace, i.id, i.external_id,
+           coalesce((SELECT c.id FROM customers c
+                     WHERE c.workspace_id = p_workspace AND c.external_id = i.customer_external_id),
+                    i.candidate_customer_id),
+           i.type,
            i.occurred_at, p_now, i.properties, i.customer, i.amount,
            CASE WHEN i.amount IS NULL THEN NULL ELSE coalesce(i.currency, (SELECT currency FROM ws)) END,
            decode(i.body_hash, 'hex')
     FROM input i
-    LEFT JOIN customers c ON c.workspace_id = p_workspace AND c.external_id = i.customer_external_id
     ORDER BY i.external_id
     ON CONFLICT (workspace_id, external_id) DO NOTHING
     RETURNING id, external_id, customer_id, type, occurred_at, amount, currency, properties
@@ -48,6 +57,8 @@ BEGIN
   facts AS (
     SELECT i.customer_external_id AS external_id,
       (array_agg(n.customer_id))[1] AS customer_id,
+      (array_agg(i.candidate_customer_id))[1] AS candidate_id,
+      array_agg(n.id) AS event_ids,
       (array_agg(i.customer->>'name' ORDER BY i.ord DESC) FILTER (WHERE i.customer ? 'name'))[1] AS name,
       (array_agg(i.customer->>'email' ORDER BY i.ord DESC) FILTER (WHERE i.customer ? 'email'))[1] AS email,
       (array_agg(i.customer->>'phone' ORDER BY i.ord DESC) FILTER (WHERE i.customer ? 'phone'))[1] AS phone,
@@ -80,7 +91,7 @@ BEGIN
       attributes, first_seen_at, first_purchase_at, last_purchase_at, orders_count, revenue_total,
       revenue_orders, last_activity_at, first_use_at, first_delivery_at, last_cancellation_at,
       last_renewal_at, last_inactivity_at, nps, nps_at, nps_event_key, created_at, updated_at)
-    SELECT p_workspace, f.customer_id, f.external_id, f.name, f.email, f.phone, f.locale, f.timezone,
+    SELECT p_workspace, f.candidate_id, f.external_id, f.name, f.email, f.phone, f.locale, f.timezone,
       f.segment, f.attributes, f.first_seen_at, f.first_purchase_at, f.last_purchase_at, f.orders_count,
       f.revenue_total, f.revenue_orders, f.last_activity_at, f.first_use_at, f.first_delivery_at,
       f.last_cancellation_at, f.last_renewal_at, f.last_inactivity_at, f.nps, f.nps_at, f.nps_event_key,
@@ -120,16 +131,16 @@ BEGIN
        FROM inserted n),
     -- The customers after the upsert, for the planner; skipped when nothing will plan.
     (SELECT coalesce(jsonb_agg(to_jsonb(u)), '[]'::jsonb) FROM upserted u WHERE p_with_customers),
-    (SELECT jsonb_agg(jsonb_build_object('from', f.customer_id, 'to', u.id))
+    (SELECT jsonb_agg(jsonb_build_object('events', to_jsonb(f.event_ids), 'to', u.id))
        FROM upserted u JOIN facts f ON f.external_id = u.external_id
        WHERE f.customer_id <> u.id)
   INTO v_inserted, v_customers, v_moved;
 
-  -- Candidate customer ids are fresh for this call, so only this call's events carry them.
   IF v_moved IS NOT NULL THEN
-    UPDATE events e SET customer_id = (m->>'to')::uuid
-    FROM jsonb_array_elements(v_moved) m
-    WHERE e.workspace_id = p_workspace AND e.customer_id = (m->>'from')::uuid;
+    UPDATE events e SET customer_id = x.to_id
+    FROM (SELECT (m->>'to')::uuid AS to_id, jsonb_array_elements_text(m->'events')::uuid AS event_id
+          FROM jsonb_array_elements(v_moved) m) x
+    WHERE e.workspace_id = p_workspace AND e.id = x.event_id;
   END IF;
 
   IF jsonb_array_length(v_inserted) < jsonb_array_length(p_input) THEN
@@ -139,16 +150,10 @@ BEGIN
     FROM (SELECT r->>'external_id' AS external_id FROM jsonb_array_elements(p_input) r
           EXCEPT
           SELECT n->>'external_id' FROM jsonb_array_elements(v_inserted) n) missing
-    JOIN events e ON e.workspace_id = p_workspace AND e.external_id = missing.external_id;
+    CROSS JOIN LATERAL (SELECT x.external_id, x.body_hash FROM events x
+                        WHERE x.workspace_id = p_workspace AND x.external_id = missing.external_id) e;
   END IF;
 
   RETURN jsonb_build_object('inserted', v_inserted, 'customers', v_customers, 'existing', v_existing);
 END
 $$;
-
--- Customers are updated on almost every event: leave room in each page so the update can
--- stay on the page (HOT) and skip its indexes.
-ALTER TABLE customers SET (fillfactor = 80);
-
--- Not needed by anything yet and paid on every insert; the metrics issue adds what it reads.
-DROP INDEX events_type_occurred_idx;

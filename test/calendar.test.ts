@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, createKey, createWorkspace, problemOf, startTestApp, type TestApp } from './helpers/app.js';
 import { TestClock } from './helpers/clock.js';
+import type { TouchpointItem as Item } from './helpers/touchpoints.js';
 
 const clock = new TestClock('2026-11-20T12:00:00Z');
 let t: TestApp;
@@ -8,17 +9,6 @@ let key: string;
 let other: string;
 let n = 0;
 const uid = (prefix: string) => `${prefix}-${++n}`;
-
-interface Item {
-  id: string;
-  customer_id: string;
-  playbook: string;
-  step: string;
-  channel: string;
-  due_at: string;
-  status: string;
-  task_kind: string | null;
-}
 
 const get = (url: string, as = key) => call(t.app, 'GET', url, as);
 const post = (url: string, as = key, body?: unknown) => call(t.app, 'POST', url, as, body);

@@ -192,7 +192,7 @@ const PreviewCustomer = Type.Object(
   },
   {
     additionalProperties: true,
-    description: 'A hypothetical customer: any profile fields and facts the conditions read.',
+    description: 'A hypothetical customer: the profile fields and facts the conditions read, all optional.',
   },
 );
 
