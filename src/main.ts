@@ -6,7 +6,8 @@ import { type Config, loadConfig } from './config.js';
 import { createDb, ensureDatabase } from './db/client.js';
 import { migrateToLatest } from './db/migrate.js';
 import { closeDeps, createDeps, type Deps } from './deps.js';
-import { queueConsumers } from './queue/consumers.js';
+import { periodicTasks, queueConsumers } from './queue/consumers.js';
+import { PeriodicHost } from './queue/periodic.js';
 import { WorkerHost } from './queue/worker-host.js';
 
 const COMMANDS = ['api', 'worker', 'migrate', 'all'] as const;
@@ -65,7 +66,11 @@ async function run(command: Command, config: Config): Promise<void> {
     concurrency: config.workerConcurrency,
     log: deps.log,
   });
-  if (command === 'worker' || command === 'all') workers.start(queueConsumers(deps));
+  const periodic = new PeriodicHost(deps.log);
+  if (command === 'worker' || command === 'all') {
+    workers.start(queueConsumers(deps));
+    periodic.start(periodicTasks(deps));
+  }
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -78,7 +83,7 @@ async function run(command: Command, config: Config): Promise<void> {
     }, config.shutdownTimeoutMs);
     timer.unref();
     // Stop taking requests and jobs, let running ones finish, then close connections.
-    await Promise.allSettled([app?.close(), workers.close()]);
+    await Promise.allSettled([app?.close(), workers.close(), periodic.close()]);
     await closeDeps(deps);
     deps.log.info('stopped');
     process.exit(0);

@@ -125,6 +125,16 @@ export interface InstanceSecrets {
   value: string;
 }
 
+export interface Outbox {
+  createdAt: Timestamp;
+  data: Json;
+  dispatchedAt: Timestamp | null;
+  id: string;
+  seq: Generated<number>;
+  type: string;
+  workspaceId: string;
+}
+
 export interface Playbooks {
   createdAt: Timestamp;
   currentVersion: number;
@@ -166,24 +176,46 @@ export interface TemplateVersions {
   workspaceId: string;
 }
 
+export interface TouchpointAttempts {
+  at: Timestamp;
+  attempt: number;
+  error: string | null;
+  providerMessageId: string | null;
+  status: string;
+  touchpointId: string;
+  workspaceId: string;
+}
+
 export interface Touchpoints {
+  answeredAt: Timestamp | null;
+  attempts: Generated<number>;
   channel: string;
+  clickedAt: Timestamp | null;
+  completedAt: Timestamp | null;
+  content: Json | null;
+  convertedAt: Timestamp | null;
   createdAt: Timestamp;
   customerId: string;
+  deliveredAt: Timestamp | null;
   dueAt: Timestamp;
   endpointId: string | null;
   enrollmentId: string;
   id: string;
+  openedAt: Timestamp | null;
   outcome: string | null;
   outcomeNotes: string | null;
   playbookKey: string;
   playbookVersion: number;
+  providerMessageId: string | null;
+  queuedAt: Timestamp | null;
+  sentAt: Timestamp | null;
   status: string;
   statusReason: string | null;
   stepKey: string;
   taskKind: string | null;
   templateKey: string;
   templateVersion: number | null;
+  unsubscribedAt: Timestamp | null;
   updatedAt: Timestamp;
   variant: string | null;
   workspaceId: string;
@@ -209,10 +241,12 @@ export interface DB {
   enrollments: Enrollments;
   events: Events;
   instanceSecrets: InstanceSecrets;
+  outbox: Outbox;
   playbooks: Playbooks;
   playbookVersions: PlaybookVersions;
   templates: Templates;
   templateVersions: TemplateVersions;
+  touchpointAttempts: TouchpointAttempts;
   touchpoints: Touchpoints;
   workspaces: Workspaces;
 }

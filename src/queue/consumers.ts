@@ -1,10 +1,13 @@
 import type { Deps } from '../deps.js';
+import type { PeriodicTask } from './periodic.js';
 import type { QueueConsumer } from './worker-host.js';
 
-/**
- * The queues the `worker` command consumes. Empty until the dispatch capability lands;
- * each later capability adds its consumers here.
- */
+/** The queues the `worker` command consumes; each capability adds its consumers here. */
 export function queueConsumers(_deps: Deps): readonly QueueConsumer[] {
+  return [];
+}
+
+/** The loops the `worker` command runs besides its queues; each capability adds its own here. */
+export function periodicTasks(_deps: Deps): readonly PeriodicTask[] {
   return [];
 }

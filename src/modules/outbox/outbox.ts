@@ -1,0 +1,57 @@
+import { type Kysely, sql } from 'kysely';
+import type { DB } from '../../db/types.js';
+import { uuidv7 } from '../../ids.js';
+
+/** Every outgoing event type (API.md "Webhooks (outgoing)"). */
+export const OUTGOING_EVENT_TYPES = [
+  'touchpoint.due',
+  'touchpoint.sent',
+  'touchpoint.failed',
+  'task.created',
+  'task.completed',
+  'survey.responded',
+  'customer.stage_changed',
+  'upsell.opportunity',
+  'ticket.sla_breached',
+  'alert.triggered',
+] as const;
+export type OutgoingEventType = (typeof OUTGOING_EVENT_TYPES)[number];
+
+export interface OutgoingEvent {
+  readonly workspaceId: string;
+  readonly type: OutgoingEventType;
+  readonly data: Readonly<Record<string, unknown>>;
+  readonly at: Date;
+  /** Given when the event must be emitted at most once for a cause (e.g. the touchpoint id). */
+  readonly id?: string;
+}
+
+/** The channel the relay listens on to pick up new outbox rows at once. */
+export const OUTBOX_CHANNEL = 'posvenda_outbox';
+
+/**
+ * Writes outgoing events in the caller's transaction: they exist exactly when the change they
+ * describe committed. The relay delivers them later; nothing is sent from inside a transaction.
+ * An event with an id already in the outbox is ignored (a retried step emits once).
+ */
+export async function emitEvents(db: Kysely<DB>, events: readonly OutgoingEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  await db
+    .insertInto('outbox')
+    .values(
+      events.map((event) => ({
+        workspaceId: event.workspaceId,
+        id: event.id ?? uuidv7(event.at),
+        type: event.type,
+        data: JSON.stringify(event.data),
+        createdAt: event.at,
+      })),
+    )
+    .onConflict((oc) => oc.columns(['workspaceId', 'id']).doNothing())
+    .execute();
+  await sql`SELECT pg_notify(${OUTBOX_CHANNEL}, '')`.execute(db);
+}
+
+export function emitEvent(db: Kysely<DB>, event: OutgoingEvent): Promise<void> {
+  return emitEvents(db, [event]);
+}
