@@ -41,6 +41,8 @@ CREATE TABLE outbox (
   id uuid NOT NULL,
   type text NOT NULL,
   data jsonb NOT NULL,
+  -- Set when only one endpoint gets the event (a webhook step naming its endpoint).
+  endpoint_id uuid,
   created_at timestamptz NOT NULL,
   dispatched_at timestamptz
 );

@@ -129,6 +129,7 @@ export interface Outbox {
   createdAt: Timestamp;
   data: Json;
   dispatchedAt: Timestamp | null;
+  endpointId: string | null;
   id: string;
   seq: Generated<number>;
   type: string;

@@ -24,6 +24,8 @@ export interface OutgoingEvent {
   readonly at: Date;
   /** Given when the event must be emitted at most once for a cause (e.g. the touchpoint id). */
   readonly id?: string;
+  /** Only this endpoint gets it (a webhook step's `endpoint`); otherwise every subscribed one. */
+  readonly endpointId?: string | null;
 }
 
 /** The channel the relay listens on to pick up new outbox rows at once. */
@@ -45,6 +47,7 @@ export async function emitEvents(db: Kysely<DB>, events: readonly OutgoingEvent[
         type: event.type,
         data: JSON.stringify(event.data),
         createdAt: event.at,
+        endpointId: event.endpointId ?? null,
       })),
     )
     .onConflict((oc) => oc.columns(['workspaceId', 'id']).doNothing())
@@ -54,4 +57,49 @@ export async function emitEvents(db: Kysely<DB>, events: readonly OutgoingEvent[
 
 export function emitEvent(db: Kysely<DB>, event: OutgoingEvent): Promise<void> {
   return emitEvents(db, [event]);
+}
+
+/** What touchpoint events carry of the touchpoint and its customer (API.md). */
+export interface TouchpointEventSource {
+  readonly id: string;
+  readonly playbookKey: string;
+  readonly stepKey: string;
+  readonly channel: string;
+  readonly dueAt: Date;
+  readonly status: string;
+  readonly customerExternalId: string;
+  readonly customerName: string | null;
+  readonly customerEmail: string | null;
+  readonly customerPhone: string | null;
+  readonly customerSegment: string | null;
+}
+
+/**
+ * The `data` of touchpoint-related events: `{ touchpoint: { id, playbook, step, channel, due_at,
+ * status }, customer: { id, name, email, phone, segment }, content }`.
+ */
+export function touchpointEventData(
+  row: TouchpointEventSource,
+  content: unknown,
+  extra: Readonly<Record<string, unknown>> = {},
+): Record<string, unknown> {
+  return {
+    touchpoint: {
+      id: row.id,
+      playbook: row.playbookKey,
+      step: row.stepKey,
+      channel: row.channel,
+      due_at: row.dueAt.toISOString(),
+      status: row.status,
+    },
+    customer: {
+      id: row.customerExternalId,
+      name: row.customerName,
+      email: row.customerEmail,
+      phone: row.customerPhone,
+      segment: row.customerSegment,
+    },
+    content: content ?? null,
+    ...extra,
+  };
 }
