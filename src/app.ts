@@ -28,6 +28,7 @@ import { liveTemplateChannels } from './modules/templates/templates.repository.j
 import { templatesRoutes } from './modules/templates/templates.routes.js';
 import { touchpointsRoutes } from './modules/touchpoints/touchpoints.routes.js';
 import { SHARED_TOUCHPOINT_SCHEMAS } from './modules/touchpoints/touchpoints.schemas.js';
+import { trackingRoutes } from './modules/tracking/tracking.routes.js';
 import { workspacesRoutes } from './modules/workspaces/workspaces.routes.js';
 import { DEFAULT_WORKSPACE_ID } from './modules/workspaces/workspaces.service.js';
 
@@ -113,6 +114,19 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     },
     { prefix: '/v1' },
   );
+  // The links inside emails (open pixel, clicks, unsubscribe, surveys): no API key, a signed
+  // token each; limited per address, in counters of their own.
+  await app.register(async (links) => {
+    await registerRateLimit(links, {
+      rps: deps.config.rateLimitRps,
+      redis: deps.redis,
+      prefix: `${deps.config.queuePrefix}:links`,
+    });
+    await links.register(trackingRoutes, {
+      ctx: { db: deps.db, clock: deps.clock, secrets: deps.secrets, planner: rulesPlanner },
+      rps: deps.config.rateLimitRps,
+    });
+  });
   return app;
 }
 

@@ -38,6 +38,11 @@ export async function registerOpenApi(app: FastifyInstance, publicUrl: string): 
         { name: 'customers', description: 'Customer profiles, derived facts, consent, export and erasure' },
         { name: 'touchpoints', description: 'Planned contacts: list, inspect, cancel' },
         { name: 'calendar', description: 'Touchpoints by local day and the iCalendar feed of tasks' },
+        {
+          name: 'tracking',
+          description:
+            'The links of emails: open pixel, clicks, unsubscribe, survey answers (signed, no key)',
+        },
       ],
     },
     refResolver: {

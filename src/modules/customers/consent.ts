@@ -29,7 +29,7 @@ export interface StoredConsent {
 
 export interface EffectiveConsent {
   readonly status: ConsentStatus;
-  /** `default`, `api` (PUT …/consent/{channel}); later also `unsubscribe`. */
+  /** `default`, `api` (PUT …/consent/{channel}) or `unsubscribe` (an email's unsubscribe link). */
   readonly source: string;
   readonly updated_at: string | null;
 }

@@ -26,7 +26,11 @@ export const ConsentBody = Type.Object(
 
 const ConsentEntry = Type.Object({
   status: Type.Enum(CONSENT_STATUSES),
-  source: Type.String({ description: '`default` until someone chooses; then who did (`api`).' }),
+  source: Type.String({
+    description:
+      '`default` until someone chooses; then who did: `api`, or `unsubscribe` (the person used the ' +
+      'unsubscribe link of an email).',
+  }),
   updated_at: NullableTimestamp,
 });
 

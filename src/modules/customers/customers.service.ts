@@ -170,16 +170,20 @@ export async function customerTouchpoints(
   return listCustomerTouchpoints(ctx, workspaceId, row.id, query);
 }
 
-/** Records a consent choice for one channel. */
+/**
+ * Records a consent choice for one channel. `source` says who made it: `api` (the shop, for
+ * the person) or `unsubscribe` (the person, through an email's unsubscribe link).
+ */
 export async function setConsent(
   ctx: CustomersContext,
   workspaceId: string,
   externalId: string,
   channel: ConsentChannel,
   status: ConsentStatus,
+  source: 'api' | 'unsubscribe' = 'api',
 ) {
   const now = ctx.clock.now();
-  const choice = { status, source: 'api', updated_at: now.toISOString() };
+  const choice = { status, source, updated_at: now.toISOString() };
   const found = await setConsentRow(ctx.db, workspaceId, externalId, channel, choice, now);
   if (!found) throw notFound('Customer');
   return { channel, ...choice };
