@@ -465,6 +465,45 @@ describe('GET /s/{token}?score=N (survey answer)', () => {
   });
 });
 
+describe('link checkers and erased customers', () => {
+  it('HEAD requests record nothing', async () => {
+    const { customerId, touchpoint } = await npsTouchpoint();
+    const links = linksOf(touchpoint.id);
+    for (const url of [
+      links.openPixel,
+      links.trackUrl('https://shop.example.com/'),
+      links.context.survey['9'] ?? '',
+    ]) {
+      const response = await t.app.inject({ method: 'HEAD', url: path(url) });
+      expect(response.statusCode).toBe(404);
+    }
+    expect(await engagement(touchpoint.id)).toMatchObject(NOTHING);
+    expect(await surveyEvents(customerId)).toEqual([]);
+  });
+
+  it("an erased customer's survey link is gone; unsubscribing still answers", async () => {
+    const { customerId, touchpoint } = await npsTouchpoint();
+    const erased = await call(t.app, 'DELETE', `/v1/customers/${customerId}`, workspace.key);
+    expect(erased.statusCode).toBe(204);
+    const links = linksOf(touchpoint.id);
+    const survey = await get(links.context.survey['9'] ?? '');
+    expect(survey.statusCode).toBe(404);
+    expect(problemOf(survey).code).toBe('link_not_found');
+    expect((await t.app.inject({ method: 'POST', url: path(links.unsubscribe) })).statusCode).toBe(200);
+    const row = await t.deps.db
+      .selectFrom('customers')
+      .select(['consent', 'nps'])
+      .where('workspaceId', '=', workspace.id)
+      .where('erasedAt', 'is not', null)
+      .where('id', '=', (qb) =>
+        qb.selectFrom('touchpoints').select('customerId').where('id', '=', touchpoint.id).limit(1),
+      )
+      .executeTakeFirstOrThrow();
+    expect(row).toEqual({ consent: {}, nps: null });
+    expect(await outboxOf(touchpoint.id)).toEqual([]);
+  });
+});
+
 describe('the tracking routes', () => {
   it('are in the OpenAPI document under the tracking tag, without security', async () => {
     const response = await t.app.inject({ method: 'GET', url: '/openapi.json' });

@@ -62,7 +62,10 @@ const PROBLEMS = {
   429: problemOrPage('Too many requests from this address.'),
 };
 
-/** The public links of emails: open pixel, click redirect, unsubscribe, survey answer (no API key). */
+/**
+ * The public links of emails: open pixel, click redirect, unsubscribe, survey answer (no API
+ * key). GET routes get no automatic HEAD twin: link checkers send HEAD, which must record nothing.
+ */
 export const trackingRoutes: FastifyPluginAsyncTypebox<{
   ctx: TrackingContext;
   /** The app-wide requests per second (RATE_LIMIT_RPS); people's links get at most PERSON_LINKS_PER_SECOND. */
@@ -87,6 +90,7 @@ export const trackingRoutes: FastifyPluginAsyncTypebox<{
     '/t/o/:token',
     {
       config: { access: 'public' },
+      exposeHeadRoute: false,
       schema: {
         tags,
         operationId: 'trackOpen',
@@ -111,6 +115,7 @@ export const trackingRoutes: FastifyPluginAsyncTypebox<{
     '/t/c/:token',
     {
       config: { access: 'public' },
+      exposeHeadRoute: false,
       schema: {
         tags,
         operationId: 'trackClick',
@@ -141,6 +146,7 @@ export const trackingRoutes: FastifyPluginAsyncTypebox<{
     '/u/:token',
     {
       config: { access: 'public', rateLimit: personLimit },
+      exposeHeadRoute: false,
       schema: {
         tags,
         operationId: 'getUnsubscribe',
@@ -192,6 +198,7 @@ export const trackingRoutes: FastifyPluginAsyncTypebox<{
     '/s/:token',
     {
       config: { access: 'public', rateLimit: personLimit },
+      exposeHeadRoute: false,
       schema: {
         tags,
         operationId: 'answerSurvey',
