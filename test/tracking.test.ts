@@ -522,20 +522,35 @@ describe('the tracking routes', () => {
 });
 
 describe('rate limits', () => {
-  it('limit people’s links per address, with a page for browsers', async () => {
-    const limited = await startTestApp({ clock, env: { RATE_LIMIT_RPS: '3' } });
+  it('hold people’s links to 10 a second per address, the pixel to the app-wide limit', async () => {
+    const limited = await startTestApp({ clock, env: { RATE_LIMIT_RPS: '15' } });
     try {
-      const url = `/s/${signTrackingToken(signingKey, { kind: 's', workspaceId: workspace.id, touchpointId: '019a9a6e-1f00-7000-8000-000000000001' })}?score=1`;
-      const statuses: number[] = [];
-      for (let i = 0; i < 5; i++) {
-        const response = await limited.app.inject({ method: 'GET', url, headers: HTML });
-        statuses.push(response.statusCode);
-        if (response.statusCode === 429) {
-          expect(response.headers['retry-after']).toBeDefined();
+      const touchpointId = '019a9a6e-1f00-7000-8000-000000000001';
+      const token = (kind: 'o' | 's') =>
+        signTrackingToken(signingKey, { kind, workspaceId: workspace.id, touchpointId });
+      // At once, so that all fall in one 1-second window; half from browsers, half not.
+      const burst = (url: string) =>
+        Promise.all(
+          Array.from({ length: 14 }, (_, i) =>
+            limited.app.inject({ method: 'GET', url, headers: i % 2 === 0 ? HTML : {} }),
+          ),
+        );
+      const answers = await burst(`/s/${token('s')}?score=1`);
+      expect(answers.filter((r) => r.statusCode === 404)).toHaveLength(10);
+      const refused = answers.filter((r) => r.statusCode === 429);
+      expect(refused).toHaveLength(4);
+      for (const response of refused) {
+        expect(response.headers['retry-after']).toBeDefined();
+        if (String(response.headers['content-type']).startsWith('text/html')) {
           expect(response.body).toContain('Muitas solicitações');
+        } else {
+          expect(problemOf(response)).toMatchObject({ code: 'rate_limited' });
+          expect(problemOf(response).detail).toContain('for this address');
         }
       }
-      expect(statuses).toEqual([404, 404, 404, 429, 429]);
+      // Mail proxies load pixels for many people from one address: the app-wide limit only.
+      const pixels = await burst(`/t/o/${token('o')}`);
+      expect(pixels.map((r) => r.statusCode)).toEqual(new Array(14).fill(200));
     } finally {
       await limited.close();
     }

@@ -31,11 +31,12 @@ export async function registerRateLimit(app: FastifyInstance, options: RateLimit
         ? `k:${createHash('sha256').update(token).digest('base64url').slice(0, 22)}`
         : `ip:${request.ip}`;
     },
-    errorResponseBuilder: (_request, context) =>
+    errorResponseBuilder: (request, context) =>
       new AppError(
         'rate_limited',
         429,
-        `More than ${context.max} requests per second for this API key; retry after ${context.after}.`,
+        `More than ${context.max} requests per second for this ${bearerToken(request) ? 'API key' : 'address'}; ` +
+          `retry after ${context.after}.`,
       ),
   });
 }
