@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isScoreOf, surveyKindOf } from '../src/modules/tracking/survey-kind.js';
 import { type TrackingLinks, trackingLinks } from '../src/modules/tracking/tracking-links.js';
 import { signTrackingToken } from '../src/modules/tracking/tracking-token.js';
 import { call, createWorkspace, problemOf, startTestApp, type TestApp } from './helpers/app.js';
@@ -444,6 +445,9 @@ describe('GET /s/{token}?score=N (survey answer)', () => {
       expect(response.statusCode, query).toBe(400);
       problemOf(response);
     }
+    const malformed = await get(`${base}?score=abc`, HTML);
+    expect(malformed.statusCode).toBe(400);
+    expect(malformed.body).toContain('não traz uma nota válida');
     expect(await engagement(csat.id)).toMatchObject(NOTHING);
     expect(await outboxOf(csat.id)).toEqual([]);
     expect(await surveyEvents(id)).toEqual([]);
@@ -462,6 +466,23 @@ describe('GET /s/{token}?score=N (survey answer)', () => {
     expect(response.statusCode).toBe(404);
     expect(problemOf(response).code).toBe('not_a_survey');
     expect(await engagement(welcome.id)).toMatchObject(NOTHING);
+  });
+});
+
+describe('the survey of a template', () => {
+  it('is nps, ces or csat as a word of the template key, else of its family', () => {
+    expect(surveyKindOf('nps-survey', null)).toBe('nps');
+    expect(surveyKindOf('ces-survey-en', 'ces-survey')).toBe('ces');
+    expect(surveyKindOf('pesquisa_csat', null)).toBe('csat');
+    expect(surveyKindOf('pesquisa-pos-venda', 'nps-survey')).toBe('nps');
+    expect(surveyKindOf('welcome', null)).toBeUndefined();
+    expect(surveyKindOf('npsx', 'success')).toBeUndefined();
+  });
+
+  it('sets the range of scores: NPS 0–10, CES 1–7, CSAT 1–5', () => {
+    expect([0, 10, 11, -1, 4.5].map((s) => isScoreOf('nps', s))).toEqual([true, true, false, false, false]);
+    expect([1, 7, 0, 8].map((s) => isScoreOf('ces', s))).toEqual([true, true, false, false]);
+    expect([1, 5, 0, 6].map((s) => isScoreOf('csat', s))).toEqual([true, true, false, false]);
   });
 });
 
