@@ -3,6 +3,7 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { relayOutbox } from '../src/modules/webhooks/outbox-relay.js';
 import { webhookConsumer, webhookTasks } from '../src/modules/webhooks/webhooks.jobs.js';
+import { PeriodicHost } from '../src/queue/periodic.js';
 import { call, createWorkspace, problemOf, startTestApp, type TestApp } from './helpers/app.js';
 import { type Receiver, startReceiver, waitFor } from './helpers/webhook-receiver.js';
 import { createEndpoint, deliveriesOf, emit, waitForDeliveries } from './helpers/webhooks.js';
@@ -292,5 +293,49 @@ describe('recovery', () => {
     await relay();
     await sleep(500);
     expect(rx.at(p)).toHaveLength(1);
+  });
+
+  it('takes over a delivery whose worker died mid-attempt once its lease ran out', async () => {
+    const shop = await createWorkspace(t.app);
+    const p = path('lease');
+    const endpoint = await createEndpoint(t.app, shop.key, rx.url + p, ['task.created']);
+    await emit(t.deps, shop.id, 'task.created', { task: { id: 't-lease' } });
+    await relayOutbox({
+      db: t.deps.db,
+      clock: t.deps.clock,
+      maxAttempts: SCHEDULE.length,
+      enqueue: async () => {},
+    });
+    // As a worker leaves it when killed during its attempt: sending, and a lease still running.
+    const lease = (ms: number) =>
+      t.deps.db
+        .updateTable('webhookDeliveries')
+        .set({ status: 'sending', nextAttemptAt: new Date(Date.now() + ms) })
+        .where('workspaceId', '=', shop.id)
+        .execute();
+    await lease(60_000);
+    await worker.runNow('webhook-sweep');
+    await sleep(300);
+    expect(rx.at(p)).toHaveLength(0);
+    await lease(-1000);
+    await worker.runNow('webhook-sweep');
+    await waitForDeliveries(t.app, shop.key, endpoint.id, (d) => d[0]?.status === 'succeeded');
+    expect(rx.at(p)).toHaveLength(1);
+  });
+
+  it('relays at once when the outbox notifies, without waiting for a round', async () => {
+    const shop = await createWorkspace(t.app);
+    const p = path('notify');
+    await createEndpoint(t.app, shop.key, rx.url + p, ['task.created']);
+    const host = new PeriodicHost(t.deps.log);
+    host.register(webhookTasks(t.deps, { ...options, listen: true }));
+    try {
+      await host.runNow('outbox-relay'); // the first round starts the listener
+      await sleep(200);
+      await emit(t.deps, shop.id, 'task.created', { task: { id: 't-notify' } });
+      await waitFor(() => rx.at(p).length === 1, 5000);
+    } finally {
+      await host.close();
+    }
   });
 });
