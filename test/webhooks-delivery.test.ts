@@ -9,9 +9,18 @@ import { type Receiver, startReceiver, waitFor } from './helpers/webhook-receive
 import { createEndpoint, deliveriesOf, emit, waitForDeliveries } from './helpers/webhooks.js';
 import { startTestWorker, type TestWorker } from './helpers/worker.js';
 
-// A short schedule: three attempts, 300 ms then 600 ms apart, no jitter; 1 s timeout.
+// A short schedule: three attempts, 300 ms then 600 ms apart, no jitter; 1 s timeout. Four
+// deliveries at once, two at most to one endpoint.
 const SCHEDULE = [0, 300, 600];
-const options = { retryScheduleMs: SCHEDULE, timeoutMs: 1000, jitter: 0, listen: false, sweepGraceMs: 0 };
+const options = {
+  retryScheduleMs: SCHEDULE,
+  timeoutMs: 1000,
+  jitter: 0,
+  listen: false,
+  sweepGraceMs: 0,
+  concurrency: 4,
+  perEndpointConcurrency: 2,
+};
 
 let t: TestApp;
 let worker: TestWorker;
@@ -198,19 +207,20 @@ describe('webhook delivery', () => {
     rx.answer(slow, 'hang');
     const hanging = await createEndpoint(t.app, shop.key, rx.url + slow, ['task.completed']);
     await createEndpoint(t.app, shop.key, rx.url + fast, ['task.completed']);
-    await emit(t.deps, shop.id, 'task.completed', { task: { id: 't-9' } });
+    // More deliveries to the hanging endpoint than the worker has slots.
+    for (let i = 0; i < 5; i++) await emit(t.deps, shop.id, 'task.completed', { task: { id: `t-${i}` } });
     await relay();
-    await waitFor(() => rx.at(slow).length === 1, 5000);
+    await waitFor(() => rx.at(slow).length >= 2, 5000);
     const started = Date.now();
-    await waitFor(() => rx.at(fast).length === 1, 5000);
+    await waitFor(() => rx.at(fast).length === 5, 5000);
     expect(Date.now() - started).toBeLessThan(900);
+    // Never more than two at once to the hanging endpoint.
+    const overlapping = (at: number) => rx.at(slow).filter((r) => r.at <= at && at < r.at + 950).length;
+    expect(Math.max(...rx.at(slow).map((r) => overlapping(r.at)))).toBeLessThanOrEqual(2);
 
-    const [inFlight] = await waitForDeliveries(
-      t.app,
-      shop.key,
-      hanging.id,
-      (d) => d[0]?.status === 'sending',
-    );
+    const [inFlight] = await waitForDeliveries(t.app, shop.key, hanging.id, (d) =>
+      d.some((x) => x.status === 'sending'),
+    ).then((d) => d.filter((x) => x.status === 'sending'));
     const conflict = await call(
       t.app,
       'POST',
@@ -220,17 +230,19 @@ describe('webhook delivery', () => {
     expect(conflict.statusCode).toBe(409);
     expect(problemOf(conflict).code).toBe('delivery_in_flight');
 
-    const [delivery] = await waitForDeliveries(
+    const deliveries = await waitForDeliveries(
       t.app,
       shop.key,
       hanging.id,
-      (d) => d[0]?.status === 'failed',
-      15_000,
+      (d) => d.length === 5 && d.every((x) => x.status === 'failed'),
+      30_000,
     );
-    expect(delivery!.attempt_log).toHaveLength(3);
-    for (const attempt of delivery!.attempt_log) {
-      expect(attempt).toMatchObject({ status_code: null, error: 'timed out after 1000 ms' });
-      expect(attempt.duration_ms).toBeGreaterThanOrEqual(950);
+    for (const delivery of deliveries) {
+      expect(delivery.attempt_log).toHaveLength(3);
+      for (const attempt of delivery.attempt_log) {
+        expect(attempt).toMatchObject({ status_code: null, error: 'timed out after 1000 ms' });
+        expect(attempt.duration_ms).toBeGreaterThanOrEqual(950);
+      }
     }
   });
 

@@ -115,7 +115,9 @@ export interface ClaimedDelivery {
 
 /**
  * Takes a delivery for one attempt: a pending one, or one whose earlier attempt's lease ran out
- * (its worker died). Until `leaseUntil` no one else takes it. Undefined when there is nothing to do.
+ * (its worker died). Until `leaseUntil` no one else takes it. `busy` when its endpoint already
+ * has `perEndpoint` attempts in flight (a soft cap: concurrent claims may pass it by a few), so
+ * one slow receiver cannot take every worker slot; undefined when there is nothing to do.
  */
 export async function claimDelivery(
   db: Db,
@@ -123,21 +125,41 @@ export async function claimDelivery(
   id: string,
   now: Date,
   leaseUntil: Date,
-): Promise<ClaimedDelivery | undefined> {
+  perEndpoint: number,
+): Promise<ClaimedDelivery | 'busy' | undefined> {
   const claimed = await db
-    .updateTable('webhookDeliveries')
+    .updateTable('webhookDeliveries as d')
     .set({ status: 'sending', nextAttemptAt: leaseUntil, updatedAt: now })
-    .where('workspaceId', '=', workspaceId)
-    .where('id', '=', id)
+    .where('d.workspaceId', '=', workspaceId)
+    .where('d.id', '=', id)
     .where((eb) =>
       eb.or([
-        eb('status', '=', 'pending'),
-        eb.and([eb('status', '=', 'sending'), eb('nextAttemptAt', '<=', now)]),
+        eb('d.status', '=', 'pending'),
+        eb.and([eb('d.status', '=', 'sending'), eb('d.nextAttemptAt', '<=', now)]),
       ]),
     )
-    .returning('id')
+    .where(
+      sql<boolean>`(SELECT count(*) FROM webhook_deliveries f
+        WHERE f.workspace_id = d.workspace_id AND f.endpoint_id = d.endpoint_id
+          AND f.status = 'sending' AND f.next_attempt_at > ${now}) < ${perEndpoint}`,
+    )
+    .returning('d.id')
     .executeTakeFirst();
-  if (!claimed) return undefined;
+  if (!claimed) {
+    const waiting = await db
+      .selectFrom('webhookDeliveries')
+      .select('id')
+      .where('workspaceId', '=', workspaceId)
+      .where('id', '=', id)
+      .where((eb) =>
+        eb.or([
+          eb('status', '=', 'pending'),
+          eb.and([eb('status', '=', 'sending'), eb('nextAttemptAt', '<=', now)]),
+        ]),
+      )
+      .executeTakeFirst();
+    return waiting ? 'busy' : undefined;
+  }
   return db
     .selectFrom('webhookDeliveries as d')
     .innerJoin('webhookEndpoints as e', (j) =>

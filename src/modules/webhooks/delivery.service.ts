@@ -51,12 +51,16 @@ export interface DeliveryContext {
   readonly timeoutMs: number;
   /** Spreads retries by ± this fraction, so endpoints that failed together do not retry together. */
   readonly jitter: number;
+  /** Attempts in flight to one endpoint at most; the others wait (see claimDelivery). */
+  readonly perEndpointConcurrency: number;
 }
 
 export type DeliveryOutcome =
   | { readonly kind: 'skipped' }
   | { readonly kind: 'done' }
   | { readonly kind: 'retry'; readonly delayMs: number };
+
+const BUSY_DELAY_MS = 1000;
 
 // How long past its timeout an attempt keeps its claim: beyond it, the worker is presumed dead.
 const LEASE_MARGIN_MS = 60_000;
@@ -69,8 +73,17 @@ export async function deliverWebhook(
 ): Promise<DeliveryOutcome> {
   const now = ctx.clock.now();
   const lease = new Date(now.getTime() + ctx.timeoutMs + LEASE_MARGIN_MS);
-  const delivery = await claimDelivery(ctx.db, workspaceId, deliveryId, now, lease);
+  const delivery = await claimDelivery(
+    ctx.db,
+    workspaceId,
+    deliveryId,
+    now,
+    lease,
+    ctx.perEndpointConcurrency,
+  );
   if (!delivery) return { kind: 'skipped' };
+  // Its endpoint is busy: come back shortly, without spending an attempt.
+  if (delivery === 'busy') return { kind: 'retry', delayMs: jittered(BUSY_DELAY_MS, 0.5) };
   if (!delivery.endpointLive) {
     await ctx.db.transaction().execute(async (trx) => {
       await cancelDelivery(trx, workspaceId, deliveryId, now);

@@ -54,6 +54,10 @@ export interface WebhookWorkerOptions {
   readonly timeoutMs?: number;
   /** ± fraction of each retry delay (default 0.1). */
   readonly jitter?: number;
+  /** Deliveries processed at once by this worker (default WORKER_CONCURRENCY). */
+  readonly concurrency?: number;
+  /** Attempts in flight to one endpoint at most (default 10). */
+  readonly perEndpointConcurrency?: number;
   readonly relayIntervalMs?: number;
   readonly sweepIntervalMs?: number;
   /** How overdue a delivery must be before the sweep re-queues it (default 30 s). */
@@ -72,6 +76,7 @@ function deliveryContext(deps: Deps, options: WebhookWorkerOptions): DeliveryCon
     retryScheduleMs: options.retryScheduleMs ?? DEFAULT_RETRY_SCHEDULE_MS,
     timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     jitter: options.jitter ?? 0.1,
+    perEndpointConcurrency: options.perEndpointConcurrency ?? 10,
   };
 }
 
@@ -83,6 +88,7 @@ export function webhookConsumer(deps: Deps, options: WebhookWorkerOptions = {}):
   const ctx = deliveryContext(deps, options);
   return {
     queue: WEBHOOKS_QUEUE,
+    concurrency: options.concurrency,
     processor: async (job: Job<DeliveryJob>, token?: string) => {
       const outcome = await deliverWebhook(ctx, job.data.workspaceId, job.data.deliveryId);
       if (outcome.kind === 'retry') {
