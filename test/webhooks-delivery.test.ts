@@ -260,6 +260,14 @@ describe('webhook delivery', () => {
       (d) => d.length === 2 && d.every((x) => x.status === 'failed' || x.status === 'cancelled'),
     );
     expect(deliveries.map((d) => d.status).sort()).toEqual(['cancelled', 'failed']);
+    const url = `/v1/webhooks/${endpoint.id}/deliveries`;
+    const first = (await call(t.app, 'GET', `${url}?limit=1`, shop.key)).json();
+    expect(first.data).toHaveLength(1);
+    const second = (await call(t.app, 'GET', `${url}?limit=1&cursor=${first.next_cursor}`, shop.key)).json();
+    expect(second).toMatchObject({ next_cursor: null });
+    expect([first.data[0].id, second.data[0].id].sort()).toEqual(deliveries.map((d) => d.id).sort());
+    const cancelled = (await call(t.app, 'GET', `${url}?status=cancelled`, shop.key)).json().data;
+    expect(cancelled.map((d: { status: string }) => d.status)).toEqual(['cancelled']);
     const got = (await call(t.app, 'GET', `/v1/webhooks/${endpoint.id}`, shop.key)).json();
     expect(got).toMatchObject({ enabled: false, disabled_reason: 'gone' });
 

@@ -9,6 +9,7 @@ import {
   Delivery,
   DeliveryListQuery,
   DeliveryParams,
+  type DeliveryStatus,
   Webhook,
 } from './webhooks.schemas.js';
 import {
@@ -50,7 +51,7 @@ function presentDelivery(row: DeliveryRow & { readonly attemptLog: readonly Atte
     webhook_id: row.endpointId,
     event_id: row.eventId,
     event_type: row.eventType,
-    status: row.status as 'pending',
+    status: row.status as DeliveryStatus,
     attempts: row.attempts,
     next_attempt_at: row.status === 'pending' ? (row.nextAttemptAt?.toISOString() ?? null) : null,
     last_status_code: row.lastStatusCode,
