@@ -149,4 +149,40 @@ describe('webhooks API', () => {
     const empty = await call(t.app, 'GET', `/v1/webhooks/${id}/deliveries`, shop.key);
     expect(empty.json()).toEqual({ data: [], next_cursor: null });
   });
+
+  it('changes an endpoint with PATCH, checking the URL as at creation', async () => {
+    const id = (await create({ url: PUBLIC_URL, events: ['touchpoint.sent'] })).json().id;
+    const url = `/v1/webhooks/${id}`;
+    const changed = await call(t.app, 'PATCH', url, shop.key, {
+      events: ['touchpoint.failed', 'alert.triggered'],
+      description: 'ops',
+    });
+    expect(changed.statusCode, changed.body).toBe(200);
+    expect(changed.json()).toMatchObject({
+      id,
+      url: PUBLIC_URL,
+      events: ['touchpoint.failed', 'alert.triggered'],
+    });
+    expect(changed.json().secret).toBeUndefined();
+
+    const off = (await call(t.app, 'PATCH', url, shop.key, { enabled: false })).json();
+    expect(off).toMatchObject({ enabled: false, disabled_reason: 'manual', description: 'ops' });
+    const on = (await call(t.app, 'PATCH', url, shop.key, { enabled: true, description: null })).json();
+    expect(on).toMatchObject({ enabled: true, disabled_reason: null, description: null });
+
+    const refused = await call(t.app, 'PATCH', url, shop.key, { url: 'http://10.0.0.7/x', events: ['nope'] });
+    expect(refused.statusCode).toBe(422);
+    expect(
+      problemOf(refused)
+        .errors?.map((e) => e.path)
+        .sort(),
+    ).toEqual(['/body/events/0', '/body/url']);
+    expect((await call(t.app, 'GET', url, shop.key)).json().events).toEqual([
+      'touchpoint.failed',
+      'alert.triggered',
+    ]);
+
+    expect((await call(t.app, 'PATCH', url, shop.key, {})).statusCode).toBe(400);
+    expect((await call(t.app, 'PATCH', url, other.key, { enabled: false })).statusCode).toBe(404);
+  });
 });

@@ -287,6 +287,28 @@ describe('webhook delivery', () => {
     );
     expect(retry.statusCode).toBe(409);
     expect(problemOf(retry).code).toBe('endpoint_disabled');
+
+    // Turned back on, it gets new events again, and a cancelled delivery can be retried.
+    rx.answer(p, { status: 200 });
+    const on = await call(t.app, 'PATCH', `/v1/webhooks/${endpoint.id}`, shop.key, { enabled: true });
+    expect(on.json()).toMatchObject({ enabled: true, disabled_reason: null });
+    const cancelledId = deliveries.find((d) => d.status === 'cancelled')!.id;
+    const again = await call(
+      t.app,
+      'POST',
+      `/v1/webhooks/${endpoint.id}/deliveries/${cancelledId}/retry`,
+      shop.key,
+    );
+    expect(again.statusCode, again.body).toBe(202);
+    await emit(t.deps, shop.id, 'alert.triggered', { rule: 'back' });
+    await relay();
+    const after = await waitForDeliveries(
+      t.app,
+      shop.key,
+      endpoint.id,
+      (d) => d.length === 3 && d.filter((x) => x.status === 'succeeded').length === 2,
+    );
+    expect(after.find((d) => d.id === cancelledId)).toMatchObject({ status: 'succeeded' });
   });
 });
 

@@ -162,6 +162,8 @@ export async function requeueLost(
     const job = await queue.getJob(delivery.id);
     if (job) {
       const state = await job.getState();
+      // Postgres says it is due now: a job still waiting for a later time is brought forward.
+      if (state === 'delayed') await job.promote().catch(() => {});
       if (state !== 'completed' && state !== 'failed' && state !== 'unknown') continue;
       await job.remove().catch(() => {});
     }

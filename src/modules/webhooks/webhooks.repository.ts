@@ -99,3 +99,40 @@ export async function disableEndpoint(
     .executeTakeFirst();
   return row !== undefined;
 }
+
+export interface EndpointChanges {
+  readonly url?: string;
+  readonly events?: readonly string[];
+  readonly description?: string | null;
+  readonly enabled?: boolean;
+}
+
+/** Applies the changes to a live endpoint and returns it; undefined when there is none. */
+export async function updateEndpoint(
+  db: Db,
+  workspaceId: string,
+  id: string,
+  changes: EndpointChanges,
+  at: Date,
+): Promise<EndpointRow | undefined> {
+  const enabling =
+    changes.enabled === undefined
+      ? {}
+      : changes.enabled
+        ? { enabled: true, disabledReason: null, disabledAt: null }
+        : { enabled: false, disabledReason: 'manual', disabledAt: at };
+  return db
+    .updateTable('webhookEndpoints')
+    .set({
+      ...(changes.url !== undefined ? { url: changes.url } : {}),
+      ...(changes.events !== undefined ? { events: [...changes.events] } : {}),
+      ...(changes.description !== undefined ? { description: changes.description } : {}),
+      ...enabling,
+      updatedAt: at,
+    })
+    .where('workspaceId', '=', workspaceId)
+    .where('id', '=', id)
+    .where('deletedAt', 'is', null)
+    .returning(LISTED)
+    .executeTakeFirst();
+}

@@ -10,6 +10,7 @@ import {
   DeliveryListQuery,
   DeliveryParams,
   type DeliveryStatus,
+  UpdateWebhookBody,
   Webhook,
 } from './webhooks.schemas.js';
 import {
@@ -19,6 +20,7 @@ import {
   listWebhookDeliveries,
   listWebhooks,
   retryDelivery,
+  updateWebhook,
   type WebhooksContext,
 } from './webhooks.service.js';
 
@@ -131,6 +133,28 @@ export const webhooksRoutes: FastifyPluginAsyncTypebox<{ ctx: WebhooksContext }>
     },
     async (request) =>
       presentWebhook(await getWebhook(ctx, request.principal.workspaceId, request.params.id)),
+  );
+
+  app.patch(
+    '/webhooks/:id',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags,
+        operationId: 'updateWebhook',
+        summary: 'Change an endpoint: its URL, events, description, or turn it on or off',
+        description:
+          'The URL is checked as at creation. The secret does not change. An endpoint disabled by a 410 ' +
+          'comes back with `enabled: true`; its cancelled deliveries stay cancelled (retry them one by one).',
+        params: IdParams,
+        body: UpdateWebhookBody,
+        response: { 200: Webhook, ...problems(...AUTH_PROBLEMS, 404, 422) },
+      },
+    },
+    async (request) =>
+      presentWebhook(
+        await updateWebhook(ctx, request.principal.workspaceId, request.params.id, request.body),
+      ),
   );
 
   app.delete(

@@ -35,6 +35,22 @@ export const CreateWebhookBody = Type.Object(
   { additionalProperties: false },
 );
 
+export const UpdateWebhookBody = Type.Object(
+  {
+    url: Type.Optional(CreateWebhookBody.properties.url),
+    events: Type.Optional(CreateWebhookBody.properties.events),
+    description: Type.Optional(Type.Union([Type.String({ maxLength: 500 }), Type.Null()])),
+    enabled: Type.Optional(
+      Type.Boolean({
+        description:
+          '`true` turns a disabled endpoint (e.g. after a 410) back on for new events; `false` turns it ' +
+          'off and cancels its waiting deliveries.',
+      }),
+    ),
+  },
+  { additionalProperties: false, minProperties: 1, examples: [{ enabled: true }] },
+);
+
 export const WEBHOOK_EXAMPLE = {
   id: '019a9a6e-1f00-7000-8000-0000000000aa',
   url: 'https://crm.example.com/hooks/posvenda',

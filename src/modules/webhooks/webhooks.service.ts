@@ -15,11 +15,13 @@ import {
 import { settleCancelled } from './delivery.service.js';
 import { generateSecret, sealSecret } from './webhook-secret.js';
 import {
+  type EndpointChanges,
   type EndpointRow,
   findEndpoint,
   insertEndpoint,
   listEndpoints,
   markEndpointDeleted,
+  updateEndpoint,
 } from './webhooks.repository.js';
 import { type DeliveryStatus, SUBSCRIBABLE } from './webhooks.schemas.js';
 
@@ -45,15 +47,7 @@ export async function createWebhook(
   workspaceId: string,
   input: NewWebhookInput,
 ): Promise<EndpointRow & { readonly secret: string }> {
-  const errors: FieldError[] = [];
-  const urlError = await checkUrl(input.url, ctx.allowPrivate);
-  if (urlError) errors.push({ path: '/body/url', message: urlError });
-  input.events.forEach((event, i) => {
-    if (!(SUBSCRIBABLE as readonly string[]).includes(event)) {
-      errors.push({ path: `/body/events/${i}`, message: `must be one of ${SUBSCRIBABLE.join(', ')}` });
-    }
-  });
-  rejectIfAny('The webhook', errors);
+  rejectIfAny('The webhook', await problemsOf(ctx, input));
 
   const secret = generateSecret();
   const now = ctx.clock.now();
@@ -77,6 +71,22 @@ export async function createWebhook(
     createdAt: now,
     secret,
   };
+}
+
+/** What is wrong with a URL and subscriptions the schema let through. */
+async function problemsOf(
+  ctx: WebhooksContext,
+  input: { readonly url?: string; readonly events?: readonly string[] },
+): Promise<FieldError[]> {
+  const errors: FieldError[] = [];
+  const urlError = input.url === undefined ? undefined : await checkUrl(input.url, ctx.allowPrivate);
+  if (urlError) errors.push({ path: '/body/url', message: urlError });
+  input.events?.forEach((event, i) => {
+    if (!(SUBSCRIBABLE as readonly string[]).includes(event)) {
+      errors.push({ path: `/body/events/${i}`, message: `must be one of ${SUBSCRIBABLE.join(', ')}` });
+    }
+  });
+  return errors;
 }
 
 /** Why the URL cannot receive webhooks, or undefined. The address check repeats at every connection. */
@@ -111,6 +121,28 @@ export async function listWebhooks(
   const after = decodeCursor(query.cursor, ['id']);
   const rows = await listEndpoints(ctx.db, workspaceId, { limit: query.limit + 1, beforeId: after?.id });
   return page(rows, query.limit, (row) => ({ id: row.id }));
+}
+
+/**
+ * Changes an endpoint. Turning it off cancels its waiting deliveries (and fails the webhook
+ * touchpoints that were waiting only on it); turning it on affects events relayed from then on.
+ */
+export async function updateWebhook(
+  ctx: WebhooksContext,
+  workspaceId: string,
+  id: string,
+  changes: EndpointChanges,
+): Promise<EndpointRow> {
+  rejectIfAny('The webhook', await problemsOf(ctx, changes));
+  const now = ctx.clock.now();
+  return ctx.db.transaction().execute(async (trx) => {
+    const row = await updateEndpoint(trx, workspaceId, id, changes, now);
+    if (!row) throw notFound('Webhook');
+    if (changes.enabled === false) {
+      await settleCancelled(trx, workspaceId, await cancelPendingDeliveries(trx, workspaceId, id, now), now);
+    }
+    return row;
+  });
 }
 
 /**
