@@ -1,7 +1,7 @@
 import type { Clock } from '../../clock.js';
 import type { Database } from '../../db/client.js';
 import { uuidv7 } from '../../ids.js';
-import { insertDeliveries, markDispatched, type NewDelivery, takeFanOuts } from './deliveries.repository.js';
+import { insertDeliveries, markDispatched, type NewDelivery, takeFanOuts } from './fan-out.repository.js';
 import { settleTouchpointFailed, TOUCHPOINT_DUE } from './touchpoint-settlement.js';
 
 export interface RelayContext {

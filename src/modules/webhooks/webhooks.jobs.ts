@@ -26,6 +26,7 @@ export interface DeliveryJob {
   readonly deliveryId: string;
 }
 
+/** The producer side of the queue, on an existing connection (closing it leaves the connection open). */
 export function createWebhookQueue(redis: Redis, prefix: string): Queue<DeliveryJob> {
   return new Queue<DeliveryJob>(WEBHOOKS_QUEUE, { connection: redis, prefix });
 }

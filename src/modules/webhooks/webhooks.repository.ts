@@ -26,6 +26,7 @@ export interface NewEndpoint {
 
 const LISTED = ['id', 'url', 'events', 'description', 'enabled', 'disabledReason', 'createdAt'] as const;
 
+/** Stores a new endpoint. */
 export async function insertEndpoint(db: Db, endpoint: NewEndpoint): Promise<void> {
   await db
     .insertInto('webhookEndpoints')
