@@ -10,7 +10,7 @@ import { emit, waitForDeliveries } from './helpers/webhooks.js';
 import { startTestWorker, type TestWorker } from './helpers/worker.js';
 
 // The guard is on here (WEBHOOK_ALLOW_PRIVATE unset), and the receiver listens on 127.0.0.1.
-const options = { retryScheduleMs: [0], timeoutMs: 1000, jitter: 0, listen: false, sweepGraceMs: 0 };
+const options = { retryScheduleMs: [0, 100], timeoutMs: 1000, jitter: 0, listen: false, sweepGraceMs: 0 };
 
 let t: TestApp;
 let worker: TestWorker;
@@ -85,5 +85,27 @@ describe('connect-time refusal', () => {
     expect(delivery!.last_error).toMatch(/^refused: /);
     expect(delivery!.last_error).toContain(kind);
     expect(rx.received).toHaveLength(0);
+  });
+});
+
+describe('unreadable secret', () => {
+  it('fails at once, without sending, when the secret was sealed under another SECRET_KEY', async () => {
+    const shop = await createWorkspace(t.app);
+    const id = uuidv7();
+    await insertEndpoint(t.deps.db, {
+      workspaceId: shop.id,
+      id,
+      url: 'https://93.184.216.34/never',
+      events: ['*'],
+      description: null,
+      secretCiphertext: sealSecret(generateSecret(), Buffer.from('another-secret-key-0123456789abcdef')),
+      createdAt: new Date(),
+    });
+    await emit(t.deps, shop.id, 'task.created', { task: { id: 't-2' } });
+    await worker.runNow('outbox-relay');
+    const [delivery] = await waitForDeliveries(t.app, shop.key, id, (d) => d[0]?.status === 'failed');
+    expect(delivery).toMatchObject({ attempts: 1, last_status_code: null });
+    expect(delivery!.last_error).toContain('cannot be decrypted');
+    expect(delivery!.attempt_log[0]!.duration_ms).toBe(0);
   });
 });
