@@ -52,6 +52,10 @@ CREATE TABLE webhook_deliveries (
 -- One delivery per event and endpoint, so a relay round that runs twice fans out once.
 CREATE UNIQUE INDEX webhook_deliveries_event_idx ON webhook_deliveries (workspace_id, event_id, endpoint_id);
 CREATE INDEX webhook_deliveries_endpoint_idx ON webhook_deliveries (workspace_id, endpoint_id, id DESC);
+-- An endpoint's open deliveries: its attempts in flight (the per-endpoint cap) and what to cancel
+-- when it is disabled or deleted.
+CREATE INDEX webhook_deliveries_open_idx ON webhook_deliveries (workspace_id, endpoint_id)
+  WHERE status IN ('pending', 'sending');
 -- The sweep scans every workspace for what is due.
 CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (next_attempt_at)
   WHERE status IN ('pending', 'sending');
