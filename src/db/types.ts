@@ -222,6 +222,49 @@ export interface Touchpoints {
   workspaceId: string;
 }
 
+export interface WebhookDeliveries {
+  attempts: Generated<number>;
+  completedAt: Timestamp | null;
+  createdAt: Timestamp;
+  endpointId: string;
+  eventId: string;
+  eventType: string;
+  id: string;
+  lastError: string | null;
+  lastStatusCode: number | null;
+  maxAttempts: number;
+  nextAttemptAt: Timestamp | null;
+  status: string;
+  updatedAt: Timestamp;
+  workspaceId: string;
+}
+
+export interface WebhookDeliveryAttempts {
+  at: Timestamp;
+  attempt: number;
+  deliveryId: string;
+  durationMs: number;
+  error: string | null;
+  responseExcerpt: string | null;
+  statusCode: number | null;
+  workspaceId: string;
+}
+
+export interface WebhookEndpoints {
+  createdAt: Timestamp;
+  deletedAt: Timestamp | null;
+  description: string | null;
+  disabledAt: Timestamp | null;
+  disabledReason: string | null;
+  enabled: Generated<boolean>;
+  events: string[];
+  id: string;
+  secretCiphertext: Buffer;
+  updatedAt: Timestamp;
+  url: string;
+  workspaceId: string;
+}
+
 export interface Workspaces {
   country: string;
   createdAt: Timestamp;
@@ -249,5 +292,8 @@ export interface DB {
   templateVersions: TemplateVersions;
   touchpointAttempts: TouchpointAttempts;
   touchpoints: Touchpoints;
+  webhookDeliveries: WebhookDeliveries;
+  webhookDeliveryAttempts: WebhookDeliveryAttempts;
+  webhookEndpoints: WebhookEndpoints;
   workspaces: Workspaces;
 }

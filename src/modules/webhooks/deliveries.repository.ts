@@ -1,0 +1,301 @@
+import { type Kysely, sql, type Transaction } from 'kysely';
+import type { DB } from '../../db/types.js';
+import type { DeliveryStatus } from './webhooks.schemas.js';
+
+type Db = Kysely<DB> | Transaction<DB>;
+
+/** A delivery with what its attempt needs: the endpoint and the event. */
+export interface ClaimedDelivery {
+  readonly id: string;
+  readonly workspaceId: string;
+  readonly endpointId: string;
+  readonly eventId: string;
+  readonly eventType: string;
+  readonly attempts: number;
+  readonly maxAttempts: number;
+  readonly url: string;
+  readonly secretCiphertext: Buffer;
+  readonly endpointLive: boolean;
+  readonly eventData: string;
+  readonly eventAt: Date;
+}
+
+/**
+ * Takes a delivery for one attempt: a pending one, or one whose earlier attempt's lease ran out
+ * (its worker died). Until `leaseUntil` no one else takes it. `busy` when its endpoint already
+ * has `perEndpoint` attempts in flight (a soft cap: concurrent claims may pass it by a few), so
+ * one slow receiver cannot take every worker slot; undefined when there is nothing to do.
+ */
+export async function claimDelivery(
+  db: Db,
+  workspaceId: string,
+  id: string,
+  now: Date,
+  leaseUntil: Date,
+  perEndpoint: number,
+): Promise<ClaimedDelivery | 'busy' | undefined> {
+  const claimed = await db
+    .updateTable('webhookDeliveries as d')
+    .set({ status: 'sending', nextAttemptAt: leaseUntil, updatedAt: now })
+    .where('d.workspaceId', '=', workspaceId)
+    .where('d.id', '=', id)
+    .where((eb) =>
+      eb.or([
+        eb('d.status', '=', 'pending'),
+        eb.and([eb('d.status', '=', 'sending'), eb('d.nextAttemptAt', '<=', now)]),
+      ]),
+    )
+    .where(
+      sql<boolean>`(SELECT count(*) FROM webhook_deliveries f
+        WHERE f.workspace_id = d.workspace_id AND f.endpoint_id = d.endpoint_id
+          AND f.status = 'sending' AND f.next_attempt_at > ${now}) < ${perEndpoint}`,
+    )
+    .returning('d.id')
+    .executeTakeFirst();
+  if (!claimed) {
+    const waiting = await db
+      .selectFrom('webhookDeliveries')
+      .select('id')
+      .where('workspaceId', '=', workspaceId)
+      .where('id', '=', id)
+      .where((eb) =>
+        eb.or([
+          eb('status', '=', 'pending'),
+          eb.and([eb('status', '=', 'sending'), eb('nextAttemptAt', '<=', now)]),
+        ]),
+      )
+      .executeTakeFirst();
+    return waiting ? 'busy' : undefined;
+  }
+  return db
+    .selectFrom('webhookDeliveries as d')
+    .innerJoin('webhookEndpoints as e', (j) =>
+      j.onRef('e.workspaceId', '=', 'd.workspaceId').onRef('e.id', '=', 'd.endpointId'),
+    )
+    .innerJoin('outbox as o', (j) =>
+      j.onRef('o.workspaceId', '=', 'd.workspaceId').onRef('o.id', '=', 'd.eventId'),
+    )
+    .select([
+      'd.id',
+      'd.workspaceId',
+      'd.endpointId',
+      'd.eventId',
+      'd.eventType',
+      'd.attempts',
+      'd.maxAttempts',
+      'e.url',
+      'e.secretCiphertext',
+      sql<boolean>`e.enabled AND e.deleted_at IS NULL`.as('endpointLive'),
+      // As text: the event data is the shop's data and its keys must not be camel-cased.
+      sql<string>`o.data::text`.as('eventData'),
+      'o.createdAt as eventAt',
+    ])
+    .where('d.workspaceId', '=', workspaceId)
+    .where('d.id', '=', id)
+    .executeTakeFirst();
+}
+
+export interface AttemptRecord {
+  readonly attempt: number;
+  readonly at: Date;
+  readonly statusCode: number | null;
+  readonly durationMs: number;
+  readonly error: string | null;
+  readonly responseExcerpt: string | null;
+}
+
+/** Logs one HTTP attempt and moves the delivery to its next state. */
+export async function recordAttempt(
+  trx: Db,
+  workspaceId: string,
+  deliveryId: string,
+  attempt: AttemptRecord,
+  next: { readonly status: DeliveryStatus; readonly nextAttemptAt: Date | null },
+): Promise<void> {
+  await trx
+    .insertInto('webhookDeliveryAttempts')
+    .values({ workspaceId, deliveryId, ...attempt })
+    .onConflict((oc) => oc.columns(['workspaceId', 'deliveryId', 'attempt']).doNothing())
+    .execute();
+  const done = next.status !== 'pending';
+  await trx
+    .updateTable('webhookDeliveries')
+    .set({
+      status: next.status,
+      attempts: attempt.attempt,
+      nextAttemptAt: next.nextAttemptAt,
+      lastStatusCode: attempt.statusCode,
+      lastError: attempt.error,
+      updatedAt: attempt.at,
+      completedAt: done ? attempt.at : null,
+    })
+    .where('workspaceId', '=', workspaceId)
+    .where('id', '=', deliveryId)
+    .execute();
+}
+
+/** Cancels a delivery (its endpoint went away before the attempt). */
+export async function cancelDelivery(trx: Db, workspaceId: string, id: string, at: Date): Promise<void> {
+  await trx
+    .updateTable('webhookDeliveries')
+    .set({ status: 'cancelled', nextAttemptAt: null, updatedAt: at, completedAt: at })
+    .where('workspaceId', '=', workspaceId)
+    .where('id', '=', id)
+    .execute();
+}
+
+/** Cancels an endpoint's waiting deliveries; returns the events they carried. */
+export async function cancelPendingDeliveries(
+  trx: Db,
+  workspaceId: string,
+  endpointId: string,
+  at: Date,
+): Promise<{ eventId: string; eventType: string }[]> {
+  return trx
+    .updateTable('webhookDeliveries')
+    .set({ status: 'cancelled', nextAttemptAt: null, updatedAt: at, completedAt: at })
+    .where('workspaceId', '=', workspaceId)
+    .where('endpointId', '=', endpointId)
+    .where('status', '=', 'pending')
+    .returning(['eventId', 'eventType'])
+    .execute();
+}
+
+/** How the deliveries of one event stand: still going, and succeeded. */
+export async function eventDeliveryTally(
+  trx: Db,
+  workspaceId: string,
+  eventId: string,
+): Promise<{ open: number; succeeded: number }> {
+  const row = await trx
+    .selectFrom('webhookDeliveries')
+    .select([
+      sql<number>`count(*) FILTER (WHERE status IN ('pending', 'sending'))::int`.as('open'),
+      sql<number>`count(*) FILTER (WHERE status = 'succeeded')::int`.as('succeeded'),
+    ])
+    .where('workspaceId', '=', workspaceId)
+    .where('eventId', '=', eventId)
+    .executeTakeFirstOrThrow();
+  return row;
+}
+
+/** Deliveries whose attempt is overdue (a lost job) or whose in-flight lease ran out (a dead worker). */
+export async function overdueDeliveries(
+  db: Db,
+  before: Date,
+  limit: number,
+): Promise<{ workspaceId: string; id: string }[]> {
+  return db
+    .selectFrom('webhookDeliveries')
+    .select(['workspaceId', 'id'])
+    .where('status', 'in', ['pending', 'sending'])
+    .where('nextAttemptAt', '<=', before)
+    .orderBy('nextAttemptAt')
+    .limit(limit)
+    .execute();
+}
+
+export interface DeliveryRow {
+  readonly id: string;
+  readonly endpointId: string;
+  readonly eventId: string;
+  readonly eventType: string;
+  readonly status: string;
+  readonly attempts: number;
+  readonly nextAttemptAt: Date | null;
+  readonly lastStatusCode: number | null;
+  readonly lastError: string | null;
+  readonly createdAt: Date;
+  readonly completedAt: Date | null;
+}
+
+const DELIVERY_COLUMNS = [
+  'id',
+  'endpointId',
+  'eventId',
+  'eventType',
+  'status',
+  'attempts',
+  'nextAttemptAt',
+  'lastStatusCode',
+  'lastError',
+  'createdAt',
+  'completedAt',
+] as const;
+
+/** An endpoint's deliveries, newest first, after the cursor id. */
+export async function listDeliveries(
+  db: Db,
+  workspaceId: string,
+  endpointId: string,
+  options: { readonly limit: number; readonly beforeId?: string; readonly status?: DeliveryStatus },
+): Promise<DeliveryRow[]> {
+  let query = db
+    .selectFrom('webhookDeliveries')
+    .select(DELIVERY_COLUMNS)
+    .where('workspaceId', '=', workspaceId)
+    .where('endpointId', '=', endpointId);
+  if (options.status) query = query.where('status', '=', options.status);
+  if (options.beforeId) query = query.where('id', '<', options.beforeId);
+  return query.orderBy('id', 'desc').limit(options.limit).execute();
+}
+
+/** One delivery of the endpoint. */
+export async function findDelivery(
+  db: Db,
+  workspaceId: string,
+  endpointId: string,
+  id: string,
+): Promise<DeliveryRow | undefined> {
+  return db
+    .selectFrom('webhookDeliveries')
+    .select(DELIVERY_COLUMNS)
+    .where('workspaceId', '=', workspaceId)
+    .where('endpointId', '=', endpointId)
+    .where('id', '=', id)
+    .executeTakeFirst();
+}
+
+/** The attempts of the given deliveries, in order. */
+export async function attemptsOf(db: Db, workspaceId: string, deliveryIds: readonly string[]) {
+  if (deliveryIds.length === 0) return [];
+  return db
+    .selectFrom('webhookDeliveryAttempts')
+    .select(['deliveryId', 'attempt', 'at', 'statusCode', 'durationMs', 'error', 'responseExcerpt'])
+    .where('workspaceId', '=', workspaceId)
+    .where('deliveryId', 'in', [...deliveryIds])
+    .orderBy('deliveryId')
+    .orderBy('attempt')
+    .execute();
+}
+
+/**
+ * Makes a finished delivery due again now, for one more attempt. Answers what stood in the
+ * way otherwise: it is still pending or in flight, or it was not found.
+ */
+export async function requeueDelivery(
+  db: Db,
+  workspaceId: string,
+  endpointId: string,
+  id: string,
+  at: Date,
+): Promise<'requeued' | 'in_flight' | 'not_found'> {
+  const row = await db
+    .updateTable('webhookDeliveries')
+    .set((eb) => ({
+      status: 'pending',
+      maxAttempts: eb('attempts', '+', 1),
+      nextAttemptAt: at,
+      updatedAt: at,
+      completedAt: null,
+    }))
+    .where('workspaceId', '=', workspaceId)
+    .where('endpointId', '=', endpointId)
+    .where('id', '=', id)
+    .where('status', 'in', ['succeeded', 'failed', 'cancelled'])
+    .returning('id')
+    .executeTakeFirst();
+  if (row) return 'requeued';
+  const exists = await findDelivery(db, workspaceId, endpointId, id);
+  return exists ? 'in_flight' : 'not_found';
+}

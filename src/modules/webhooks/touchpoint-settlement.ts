@@ -1,0 +1,157 @@
+import { sql, type Transaction } from 'kysely';
+import type { DB } from '../../db/types.js';
+import { emitEvent, type TouchpointEventSource, touchpointEventData } from '../outbox/outbox.js';
+import { eventDeliveryTally } from './deliveries.repository.js';
+
+/**
+ * A webhook touchpoint is handed to the outbox as a `touchpoint.due` event whose id is the
+ * touchpoint id, while the touchpoint waits in `sending`. These settle it from its deliveries:
+ * `sent` at the first success, `failed` once none is left going and none succeeded. Every
+ * update is guarded by `status = 'sending'`, so a touchpoint settles once.
+ */
+export const TOUCHPOINT_DUE = 'touchpoint.due';
+
+export type TouchpointFailure = 'no_endpoint' | 'delivery_failed' | 'endpoint_disabled';
+
+/** Counts one HTTP attempt on the touchpoint and logs it in touchpoint_attempts. */
+export async function recordTouchpointAttempt(
+  trx: Transaction<DB>,
+  workspaceId: string,
+  touchpointId: string,
+  attempt: {
+    readonly at: Date;
+    readonly succeeded: boolean;
+    readonly error: string | null;
+    readonly deliveryId: string;
+  },
+): Promise<void> {
+  // Locking the touchpoint here also orders concurrent deliveries of one event, so the tally
+  // that decides "all failed" sees the others' outcomes (see settleIfAllFailed).
+  const row = await trx
+    .updateTable('touchpoints')
+    .set((eb) => ({ attempts: eb('attempts', '+', 1), updatedAt: attempt.at }))
+    .where('workspaceId', '=', workspaceId)
+    .where('id', '=', touchpointId)
+    .where('status', '=', 'sending')
+    .returning('attempts')
+    .executeTakeFirst();
+  if (!row) return;
+  await trx
+    .insertInto('touchpointAttempts')
+    .values({
+      workspaceId,
+      touchpointId,
+      attempt: row.attempts,
+      at: attempt.at,
+      status: attempt.succeeded ? 'succeeded' : 'failed',
+      error: attempt.error,
+      providerMessageId: attempt.deliveryId,
+    })
+    .onConflict((oc) => oc.columns(['workspaceId', 'touchpointId', 'attempt']).doNothing())
+    .execute();
+}
+
+/** Settles the touchpoint `sent` and emits `touchpoint.sent`; nothing when it is no longer sending. */
+export async function settleTouchpointSent(
+  trx: Transaction<DB>,
+  workspaceId: string,
+  touchpointId: string,
+  at: Date,
+): Promise<void> {
+  const settled = await trx
+    .updateTable('touchpoints')
+    .set({ status: 'sent', sentAt: at, deliveredAt: at, statusReason: null, updatedAt: at })
+    .where('workspaceId', '=', workspaceId)
+    .where('id', '=', touchpointId)
+    .where('status', '=', 'sending')
+    .returning('id')
+    .executeTakeFirst();
+  if (settled) await emitTouchpointEvent(trx, workspaceId, touchpointId, 'touchpoint.sent', at);
+}
+
+/** Settles the touchpoint `failed` with a reason and emits `touchpoint.failed`. */
+export async function settleTouchpointFailed(
+  trx: Transaction<DB>,
+  workspaceId: string,
+  touchpointId: string,
+  reason: TouchpointFailure,
+  at: Date,
+): Promise<void> {
+  const settled = await trx
+    .updateTable('touchpoints')
+    .set({ status: 'failed', statusReason: reason, updatedAt: at })
+    .where('workspaceId', '=', workspaceId)
+    .where('id', '=', touchpointId)
+    .where('status', '=', 'sending')
+    .returning('id')
+    .executeTakeFirst();
+  if (settled) await emitTouchpointEvent(trx, workspaceId, touchpointId, 'touchpoint.failed', at, { reason });
+}
+
+/**
+ * Fails the touchpoint when no delivery of its event is still going and none succeeded.
+ * Call after the caller's own delivery update, in the same transaction.
+ */
+export async function settleIfAllFailed(
+  trx: Transaction<DB>,
+  workspaceId: string,
+  touchpointId: string,
+  reason: TouchpointFailure,
+  at: Date,
+): Promise<void> {
+  // The lock first: the tally then reads after any concurrent delivery of the same event committed.
+  const locked = await trx
+    .selectFrom('touchpoints')
+    .select('id')
+    .where('workspaceId', '=', workspaceId)
+    .where('id', '=', touchpointId)
+    .where('status', '=', 'sending')
+    .forUpdate()
+    .executeTakeFirst();
+  if (!locked) return;
+  const tally = await eventDeliveryTally(trx, workspaceId, touchpointId);
+  if (tally.open === 0 && tally.succeeded === 0) {
+    await settleTouchpointFailed(trx, workspaceId, touchpointId, reason, at);
+  }
+}
+
+async function emitTouchpointEvent(
+  trx: Transaction<DB>,
+  workspaceId: string,
+  touchpointId: string,
+  type: 'touchpoint.sent' | 'touchpoint.failed',
+  at: Date,
+  extra: Readonly<Record<string, unknown>> = {},
+): Promise<void> {
+  const row = await trx
+    .selectFrom('touchpoints as t')
+    .innerJoin('customers as c', (j) =>
+      j.onRef('c.workspaceId', '=', 't.workspaceId').onRef('c.id', '=', 't.customerId'),
+    )
+    .select([
+      't.id',
+      't.playbookKey',
+      't.stepKey',
+      't.channel',
+      't.dueAt',
+      't.status',
+      'c.externalId as customerExternalId',
+      'c.name as customerName',
+      'c.email as customerEmail',
+      'c.phone as customerPhone',
+      'c.segment as customerSegment',
+      // As text: rendered content carries the shop's own keys, which must not be camel-cased.
+      sql<string | null>`t.content::text`.as('contentText'),
+    ])
+    .where('t.workspaceId', '=', workspaceId)
+    .where('t.id', '=', touchpointId)
+    .executeTakeFirstOrThrow();
+  const { contentText, ...source } = row;
+  const content: unknown = contentText === null ? null : JSON.parse(contentText);
+  await emitEvent(trx, {
+    workspaceId,
+    type,
+    at,
+    data: touchpointEventData(source satisfies TouchpointEventSource, content, extra),
+  });
+}

@@ -1,0 +1,32 @@
+import { Counter, Histogram, type Registry } from 'prom-client';
+
+export interface WebhookMetrics {
+  /** Attempts by outcome: succeeded, retrying, failed (attempts exhausted), gone (410). */
+  readonly deliveries: Counter<'status' | 'endpoint'>;
+  /** Time from request to complete response, for attempts that got one. */
+  readonly duration: Histogram;
+}
+
+const DELIVERIES = 'posvenda_webhook_deliveries_total';
+const DURATION = 'posvenda_webhook_delivery_duration_seconds';
+
+/** The webhook metrics in `registry`, created once per registry (the worker and tests share one). */
+export function webhookMetrics(registry: Registry): WebhookMetrics {
+  const deliveries =
+    (registry.getSingleMetric(DELIVERIES) as Counter<'status' | 'endpoint'> | undefined) ??
+    new Counter({
+      name: DELIVERIES,
+      help: 'Webhook delivery attempts by outcome (succeeded, retrying, failed, gone) and endpoint id',
+      labelNames: ['status', 'endpoint'] as const,
+      registers: [registry],
+    });
+  const duration =
+    (registry.getSingleMetric(DURATION) as Histogram | undefined) ??
+    new Histogram({
+      name: DURATION,
+      help: 'Webhook delivery attempt duration, request to complete response',
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15],
+      registers: [registry],
+    });
+  return { deliveries, duration };
+}

@@ -1,0 +1,197 @@
+import { DelayedError, type Job, Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { PgListener } from '../../db/listener.js';
+import type { Deps } from '../../deps.js';
+import type { PeriodicTask } from '../../queue/periodic.js';
+import type { QueueConsumer } from '../../queue/worker-host.js';
+import { OUTBOX_CHANNEL } from '../outbox/outbox.js';
+import { overdueDeliveries } from './deliveries.repository.js';
+import {
+  DEFAULT_RETRY_SCHEDULE_MS,
+  DEFAULT_TIMEOUT_MS,
+  type DeliveryContext,
+  deliverWebhook,
+} from './delivery.service.js';
+import { relayOutbox } from './outbox-relay.js';
+import { webhookMetrics } from './webhook-metrics.js';
+
+/** The BullMQ queue of webhook deliveries: one job per delivery, jobId = the delivery id. */
+export const WEBHOOKS_QUEUE = 'webhooks';
+export const OUTBOX_RELAY_TASK = 'outbox-relay';
+export const WEBHOOK_SWEEP_TASK = 'webhook-sweep';
+
+/** Ids only: the processor reads everything else from Postgres. */
+export interface DeliveryJob {
+  readonly workspaceId: string;
+  readonly deliveryId: string;
+}
+
+/** The producer side of the queue, on an existing connection (closing it leaves the connection open). */
+export function createWebhookQueue(redis: Redis, prefix: string): Queue<DeliveryJob> {
+  return new Queue<DeliveryJob>(WEBHOOKS_QUEUE, { connection: redis, prefix });
+}
+
+/**
+ * Queues deliveries' next attempts. A delivery's job id is its own id, so queueing one that is
+ * already queued does nothing; finished jobs are removed, so the id can be queued again.
+ */
+export async function enqueueDeliveries(
+  queue: Queue<DeliveryJob>,
+  deliveries: readonly { readonly workspaceId: string; readonly id: string }[],
+): Promise<void> {
+  await queue.addBulk(
+    deliveries.map((d) => ({
+      name: 'deliver',
+      data: { workspaceId: d.workspaceId, deliveryId: d.id },
+      opts: { jobId: d.id, removeOnComplete: true, removeOnFail: true },
+    })),
+  );
+}
+
+/** Knobs tests turn; production uses the defaults. */
+export interface WebhookWorkerOptions {
+  /** Delays before each attempt, the first usually 0; its length is the number of attempts. */
+  readonly retryScheduleMs?: readonly number[];
+  readonly timeoutMs?: number;
+  /** ± fraction of each retry delay (default 0.1). */
+  readonly jitter?: number;
+  /** Deliveries processed at once by this worker (default WORKER_CONCURRENCY). */
+  readonly concurrency?: number;
+  /** Attempts in flight to one endpoint at most (default 10). */
+  readonly perEndpointConcurrency?: number;
+  readonly relayIntervalMs?: number;
+  readonly sweepIntervalMs?: number;
+  /** How overdue a delivery must be before the sweep re-queues it (default 30 s). */
+  readonly sweepGraceMs?: number;
+  /** Relay at once on outbox notifications (default true). */
+  readonly listen?: boolean;
+}
+
+function deliveryContext(deps: Deps, options: WebhookWorkerOptions): DeliveryContext {
+  return {
+    db: deps.db,
+    clock: deps.clock,
+    secrets: deps.secrets,
+    metrics: webhookMetrics(deps.metrics),
+    allowPrivate: deps.config.webhookAllowPrivate,
+    retryScheduleMs: options.retryScheduleMs ?? DEFAULT_RETRY_SCHEDULE_MS,
+    timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    jitter: options.jitter ?? 0.1,
+    perEndpointConcurrency: options.perEndpointConcurrency ?? 10,
+  };
+}
+
+/**
+ * The delivery worker. A failed attempt that has a retry left moves its own job to the delayed
+ * set (the retry's due time is in Postgres too), so a delivery keeps one job and one id.
+ */
+export function webhookConsumer(deps: Deps, options: WebhookWorkerOptions = {}): QueueConsumer {
+  const ctx = deliveryContext(deps, options);
+  return {
+    queue: WEBHOOKS_QUEUE,
+    concurrency: options.concurrency,
+    processor: async (job: Job<DeliveryJob>, token?: string) => {
+      const outcome = await deliverWebhook(ctx, job.data.workspaceId, job.data.deliveryId);
+      if (outcome.kind === 'retry') {
+        await job.moveToDelayed(Date.now() + outcome.delayMs, token);
+        throw new DelayedError();
+      }
+      return outcome.kind;
+    },
+  };
+}
+
+/** The outbox relay (every second, and at once on a notification) and the recovery sweep. */
+export function webhookTasks(deps: Deps, options: WebhookWorkerOptions = {}): PeriodicTask[] {
+  const queue = createWebhookQueue(deps.redis, deps.config.queuePrefix);
+  const maxAttempts = (options.retryScheduleMs ?? DEFAULT_RETRY_SCHEDULE_MS).length;
+  const relay = singleFlight(() =>
+    relayOutbox({
+      db: deps.db,
+      clock: deps.clock,
+      maxAttempts,
+      enqueue: (deliveries) => enqueueDeliveries(queue, deliveries),
+    }),
+  );
+  let listener: PgListener | undefined;
+  if (options.listen ?? true) {
+    listener = new PgListener({
+      databaseUrl: deps.config.databaseUrl,
+      channel: OUTBOX_CHANNEL,
+      applicationName: 'posvenda-outbox-listener',
+      log: deps.log,
+      onNotify: () => void relay().catch((err) => deps.log.error({ err }, 'outbox relay failed')),
+      onLive: () => {},
+    });
+  }
+  const grace = options.sweepGraceMs ?? 30_000;
+  return [
+    {
+      name: OUTBOX_RELAY_TASK,
+      intervalMs: options.relayIntervalMs ?? 1000,
+      run: async () => {
+        // Started by the first round, so a host that never runs the task opens no connection.
+        await listener?.start();
+        await relay();
+      },
+      close: async () => {
+        await listener?.stop();
+        await queue.close();
+      },
+    },
+    {
+      name: WEBHOOK_SWEEP_TASK,
+      intervalMs: options.sweepIntervalMs ?? 15_000,
+      run: async () => {
+        const before = new Date(deps.clock.now().getTime() - grace);
+        await requeueLost(queue, await overdueDeliveries(deps.db, before, 500));
+      },
+    },
+  ];
+}
+
+/**
+ * Queues again the overdue deliveries that have no live job: Redis lost it, or the relay died
+ * between its commit and queueing. Postgres says what is due; Redis is only near-term work.
+ */
+export async function requeueLost(
+  queue: Queue<DeliveryJob>,
+  overdue: readonly { readonly workspaceId: string; readonly id: string }[],
+): Promise<void> {
+  const lost: { workspaceId: string; id: string }[] = [];
+  for (const delivery of overdue) {
+    const job = await queue.getJob(delivery.id);
+    if (job) {
+      const state = await job.getState();
+      // Postgres says it is due now: a job still waiting for a later time is brought forward.
+      if (state === 'delayed') await job.promote().catch(() => {});
+      if (state !== 'completed' && state !== 'failed' && state !== 'unknown') continue;
+      await job.remove().catch(() => {});
+    }
+    lost.push(delivery);
+  }
+  if (lost.length > 0) await enqueueDeliveries(queue, lost);
+}
+
+/** Runs `fn` once at a time; calls during a run make one more run after it. */
+function singleFlight(fn: () => Promise<unknown>): () => Promise<void> {
+  let running: Promise<void> | undefined;
+  let again = false;
+  return () => {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      try {
+        do {
+          again = false;
+          await fn();
+        } while (again);
+      } finally {
+        running = undefined;
+      }
+    })();
+    return running;
+  };
+}

@@ -1,0 +1,111 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { uuidv7 } from '../src/ids.js';
+import { forbiddenRange } from '../src/modules/webhooks/address-guard.js';
+import { generateSecret, sealSecret } from '../src/modules/webhooks/webhook-secret.js';
+import { webhookConsumer, webhookTasks } from '../src/modules/webhooks/webhooks.jobs.js';
+import { insertEndpoint } from '../src/modules/webhooks/webhooks.repository.js';
+import { createWorkspace, startTestApp, type TestApp } from './helpers/app.js';
+import { type Receiver, startReceiver } from './helpers/webhook-receiver.js';
+import { emit, waitForDeliveries } from './helpers/webhooks.js';
+import { startTestWorker, type TestWorker } from './helpers/worker.js';
+
+// The guard is on here (WEBHOOK_ALLOW_PRIVATE unset), and the receiver listens on 127.0.0.1.
+const options = { retryScheduleMs: [0, 100], timeoutMs: 1000, jitter: 0, listen: false, sweepGraceMs: 0 };
+
+let t: TestApp;
+let worker: TestWorker;
+let rx: Receiver;
+
+beforeAll(async () => {
+  t = await startTestApp();
+  expect(t.deps.config.webhookAllowPrivate).toBe(false);
+  worker = startTestWorker(t.deps, {
+    consumers: [webhookConsumer(t.deps, options)],
+    tasks: webhookTasks(t.deps, options),
+  });
+  rx = await startReceiver();
+});
+afterAll(async () => {
+  await worker.close();
+  await rx.close();
+  await t.close();
+});
+
+describe('address guard', () => {
+  it.each([
+    ['127.0.0.1', 'loopback'],
+    ['10.0.0.1', 'private'],
+    ['172.16.5.4', 'private'],
+    ['192.168.1.1', 'private'],
+    ['169.254.169.254', 'link-local'],
+    ['100.64.1.1', 'carrier-grade NAT'],
+    ['0.0.0.0', 'unspecified'],
+    ['239.1.2.3', 'multicast'],
+    ['255.255.255.255', 'broadcast'],
+    ['::1', 'loopback'],
+    ['::', 'unspecified'],
+    ['fe80::1', 'link-local'],
+    ['fc00::1', 'private'],
+    ['::ffff:10.0.0.1', 'private'],
+    ['::ffff:169.254.169.254', 'link-local'],
+    ['64:ff9b::a00:1', 'rfc6052'],
+  ])('refuses %s (%s)', (address, kind) => {
+    expect(forbiddenRange(address)).toBe(kind);
+  });
+
+  it.each(['93.184.216.34', '8.8.8.8', '2606:2800:220:1:248:1893:25c8:1946', '::ffff:8.8.8.8'])(
+    'allows public %s',
+    (address) => {
+      expect(forbiddenRange(address)).toBeUndefined();
+    },
+  );
+});
+
+describe('connect-time refusal', () => {
+  it.each([
+    ['a loopback IP literal', (port: number) => `http://127.0.0.1:${port}/ip`, 'loopback'],
+    ['a name that resolves to loopback', (port: number) => `http://localhost:${port}/name`, 'loopback'],
+  ])('refuses %s created while allowed, and no request reaches the receiver', async (_what, urlOf, kind) => {
+    const shop = await createWorkspace(t.app);
+    // As if created while WEBHOOK_ALLOW_PRIVATE was true, or before its name was rebound.
+    const id = uuidv7();
+    await insertEndpoint(t.deps.db, {
+      workspaceId: shop.id,
+      id,
+      url: urlOf(rx.port),
+      events: ['*'],
+      description: null,
+      secretCiphertext: sealSecret(generateSecret(), await t.deps.secrets.signingKey()),
+      createdAt: new Date(),
+    });
+    await emit(t.deps, shop.id, 'task.created', { task: { id: 't-1' } });
+    await worker.runNow('outbox-relay');
+    const [delivery] = await waitForDeliveries(t.app, shop.key, id, (d) => d[0]?.status === 'failed');
+    expect(delivery!.last_status_code).toBeNull();
+    expect(delivery!.last_error).toMatch(/^refused: /);
+    expect(delivery!.last_error).toContain(kind);
+    expect(rx.received).toHaveLength(0);
+  });
+});
+
+describe('unreadable secret', () => {
+  it('fails at once, without sending, when the secret was sealed under another SECRET_KEY', async () => {
+    const shop = await createWorkspace(t.app);
+    const id = uuidv7();
+    await insertEndpoint(t.deps.db, {
+      workspaceId: shop.id,
+      id,
+      url: 'https://93.184.216.34/never',
+      events: ['*'],
+      description: null,
+      secretCiphertext: sealSecret(generateSecret(), Buffer.from('another-secret-key-0123456789abcdef')),
+      createdAt: new Date(),
+    });
+    await emit(t.deps, shop.id, 'task.created', { task: { id: 't-2' } });
+    await worker.runNow('outbox-relay');
+    const [delivery] = await waitForDeliveries(t.app, shop.key, id, (d) => d[0]?.status === 'failed');
+    expect(delivery).toMatchObject({ attempts: 1, last_status_code: null });
+    expect(delivery!.last_error).toContain('cannot be decrypted');
+    expect(delivery!.attempt_log[0]!.duration_ms).toBe(0);
+  });
+});
