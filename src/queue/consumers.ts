@@ -1,13 +1,14 @@
 import type { Deps } from '../deps.js';
+import { dispatchConsumers, dispatchTasks } from '../modules/dispatch/dispatch-runtime.js';
 import type { PeriodicTask } from './periodic.js';
 import type { QueueConsumer } from './worker-host.js';
 
 /** The queues the `worker` command consumes; each capability adds its consumers here. */
-export function queueConsumers(_deps: Deps): readonly QueueConsumer[] {
-  return [];
+export function queueConsumers(deps: Deps): readonly QueueConsumer[] {
+  return [...dispatchConsumers(deps)];
 }
 
 /** The loops the `worker` command runs besides its queues; each capability adds its own here. */
-export function periodicTasks(_deps: Deps): readonly PeriodicTask[] {
-  return [];
+export function periodicTasks(deps: Deps): readonly PeriodicTask[] {
+  return [...dispatchTasks(deps)];
 }

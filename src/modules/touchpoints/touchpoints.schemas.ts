@@ -168,5 +168,33 @@ export const TouchpointListQuery = Type.Object(
   },
 );
 
+export const TASK_OUTCOMES = ['completed', 'no_answer', 'rescheduled', 'escalated', 'converted'] as const;
+export type TaskOutcome = (typeof TASK_OUTCOMES)[number];
+
+/** What a person records after acting on a task (a call, a meeting, a WhatsApp conversation). */
+export const TaskOutcomeBody = Type.Object(
+  {
+    outcome: Type.Enum(TASK_OUTCOMES, {
+      description:
+        '`rescheduled` puts the task back on the calendar at `reschedule_at` (it becomes `scheduled` ' +
+        'again and is re-rendered when due); every other outcome completes it.',
+    }),
+    notes: Type.Optional(Type.String({ maxLength: 10_000, description: 'What happened, for people.' })),
+    reschedule_at: Type.Optional(
+      Type.String({
+        format: 'date-time',
+        description: 'Required with `rescheduled`, and only with it: when to do the task again (future).',
+      }),
+    ),
+  },
+  {
+    additionalProperties: false,
+    examples: [
+      { outcome: 'completed', notes: 'Cliente satisfeita; pediu material sobre relatórios.' },
+      { outcome: 'rescheduled', reschedule_at: '2026-11-24T14:00:00Z', notes: 'Pediu para ligar segunda.' },
+    ],
+  },
+);
+
 /** Schemas referenced by `$ref` from the touchpoint, calendar and customer routes. */
 export const SHARED_TOUCHPOINT_SCHEMAS: readonly TSchema[] = [Touchpoint, TouchpointDetail];

@@ -1,0 +1,238 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dispatchQueue } from '../src/modules/dispatch/dispatch-queue.js';
+import { verifyTrackingToken } from '../src/modules/tracking/tracking-token.js';
+import { call, createWorkspace, startTestApp, type TestApp } from './helpers/app.js';
+import { TestClock } from './helpers/clock.js';
+import {
+  clearPlaybooks,
+  create,
+  outboxFor,
+  startSmtp,
+  type TestSmtp,
+  touchpointRow,
+  waitForStatus,
+} from './helpers/dispatch.js';
+import { waitFor } from './helpers/process.js';
+import type { TouchpointItem } from './helpers/touchpoints.js';
+import { startTestWorker, type TestWorker } from './helpers/worker.js';
+
+// Friday 20 Nov 2026, 09:00 in São Paulo.
+const START = '2026-11-20T12:00:00Z';
+const PUBLIC_URL = 'https://posvenda.example.com';
+const HELP = 'https://shop.example.com/help';
+const TERMINAL = ['sent', 'failed', 'skipped', 'cancelled'];
+
+const clock = new TestClock(START);
+let smtp: TestSmtp;
+let t: TestApp;
+let worker: TestWorker;
+let shop: { id: string; key: string };
+let seq = 0;
+
+beforeAll(async () => {
+  smtp = await startSmtp();
+  t = await startTestApp({
+    clock,
+    env: { SMTP_URL: smtp.url, PUBLIC_URL, DISPATCH_BACKOFF_MS: '20', DISPATCH_ATTEMPTS: '4' },
+  });
+  worker = startTestWorker(t.deps);
+  shop = await createWorkspace(t.app, { timezone: 'America/Sao_Paulo' });
+  await clearPlaybooks(t.app, shop.key);
+  await create(t.app, shop.key, '/v1/templates', {
+    key: 'hello-mail',
+    channel: 'email',
+    locale: 'pt-BR',
+    tone: 'informal',
+    variants: [
+      {
+        key: 'a',
+        weight: 1,
+        subject: 'Oi, {{ customer.first_name }}!',
+        html:
+          `<html><body><p>Olá, {{ customer.name }}</p><a href="{{ '${HELP}' | track }}">ajuda</a>` +
+          ' <a href="{{ links.unsubscribe }}">sair</a></body></html>',
+        text: `Olá, {{ customer.name }}. Ajuda: {{ '${HELP}' | track }}`,
+      },
+    ],
+  });
+  const step = (key: string, after: string, extra: Record<string, unknown> = {}) => ({
+    key,
+    after,
+    channel: 'email',
+    template: 'hello-mail',
+    ...extra,
+  });
+  const playbook = (key: string, steps: unknown[], extra: Record<string, unknown> = {}) =>
+    create(t.app, shop.key, '/v1/playbooks', {
+      key,
+      name: key,
+      trigger: { event: `custom.${key.replaceAll('-', '_')}` },
+      reentry: 'always',
+      steps,
+      ...extra,
+    });
+  await playbook('mail-once', [step('hello', 'PT1H')], { exit_on: [{ event: 'cancellation' }] });
+  await playbook('mail-twice', [step('first', 'PT1H'), step('second', 'PT2H')]);
+  await playbook('mail-cond', [
+    step('gold-only', 'PT1H', { send_if: { '==': [{ var: 'customer.attributes.plan' }, 'gold'] } }),
+  ]);
+});
+
+afterAll(async () => {
+  await worker?.close();
+  await t?.close();
+  await smtp?.close();
+});
+
+/** Posts the playbook's trigger event for a new customer now; returns its touchpoints. */
+async function plan(
+  playbook: string,
+  customer: Record<string, unknown> = {},
+  at = START,
+): Promise<{ customerId: string; email: string; touchpoints: TouchpointItem[] }> {
+  clock.set(at);
+  const customerId = `c-${++seq}`;
+  const email = (customer.email as string | undefined) ?? `ana${seq}@example.com`;
+  const response = await call(t.app, 'POST', '/v1/events', shop.key, {
+    id: `e-${seq}`,
+    type: `custom.${playbook.replaceAll('-', '_')}`,
+    occurred_at: at,
+    customer: { id: customerId, name: 'ana souza', timezone: 'America/Sao_Paulo', ...customer, email },
+  });
+  expect(response.statusCode, response.body).toBe(202);
+  const list = await call(t.app, 'GET', `/v1/touchpoints?customer_id=${customerId}`, shop.key);
+  return { customerId, email, touchpoints: list.json().data };
+}
+
+/** Moves the clock to the touchpoint's due time, runs the pump, waits for the outcome. */
+async function dispatchAt(
+  touchpoint: { id: string; due_at: string },
+  at = touchpoint.due_at,
+  until = TERMINAL,
+) {
+  clock.set(at);
+  await worker.runNow('dispatch-pump');
+  return waitForStatus(t.deps.db, touchpoint.id, until);
+}
+
+const mailsTo = (address: string) => smtp.messages.filter((m) => m.to.includes(address));
+
+describe('email dispatch over SMTP', () => {
+  it('sends with RFC 8058 unsubscribe headers, a stable Message-ID, text and html parts, open pixel and tracked links', async () => {
+    const { email, touchpoints } = await plan('mail-once');
+    const [tp] = touchpoints;
+    expect(tp).toMatchObject({ step: 'hello', status: 'scheduled' });
+    if (!tp) throw new Error('no touchpoint');
+    const row = await dispatchAt(tp);
+    expect(row).toMatchObject({
+      status: 'sent',
+      statusReason: null,
+      templateVersion: 1,
+      variant: 'a',
+      attempts: 1,
+    });
+    expect(row.sentAt?.toISOString()).toBe(tp.due_at);
+    expect(row.deliveredAt?.toISOString()).toBe(tp.due_at);
+    expect(row.providerMessageId).toBe(`<${tp.id}@posvenda.example.com>`);
+
+    const [mail] = mailsTo(email);
+    if (!mail) throw new Error('no mail captured');
+    expect(mail.header('Message-ID')).toBe(`<${tp.id}@posvenda.example.com>`);
+    expect(mail.header('Subject')).toBe('Oi, Ana!');
+    const unsubscribe = /^<(https:\/\/posvenda\.example\.com\/u\/[^>]+)>$/.exec(
+      mail.header('List-Unsubscribe') ?? '',
+    );
+    expect(unsubscribe).not.toBeNull();
+    expect(mail.header('List-Unsubscribe-Post')).toBe('List-Unsubscribe=One-Click');
+    expect(mail.raw).toMatch(/Content-Type: text\/plain/);
+    expect(mail.raw).toMatch(/Content-Type: text\/html/);
+    // The open pixel and the click link are signed tokens for this touchpoint.
+    const key = await t.deps.secrets.signingKey();
+    const pixel = /<img src="https:\/\/posvenda\.example\.com\/t\/o\/([^"]+)"/.exec(mail.decoded);
+    expect(verifyTrackingToken(key, pixel?.[1] ?? '', 'o')).toMatchObject({ kind: 'o', touchpointId: tp.id });
+    const clicks = [...mail.decoded.matchAll(/https:\/\/posvenda\.example\.com\/t\/c\/([A-Za-z0-9_.-]+)/g)];
+    expect(clicks.length).toBeGreaterThanOrEqual(2); // html and text parts
+    for (const click of clicks) {
+      expect(verifyTrackingToken(key, click[1] ?? '', 'c')).toMatchObject({
+        kind: 'c',
+        url: HELP,
+        touchpointId: tp.id,
+      });
+    }
+    expect(mail.decoded).not.toContain(`href="${HELP}"`);
+    expect(mail.decoded).toContain(`href="${unsubscribe?.[1]}"`);
+
+    // Stored: the content, one succeeded attempt, and touchpoint.sent in the outbox.
+    const detail = (await call(t.app, 'GET', `/v1/touchpoints/${tp.id}`, shop.key)).json();
+    expect(detail.content).toMatchObject({ channel: 'email', subject: 'Oi, Ana!', rendered_at: tp.due_at });
+    expect(detail.attempts).toEqual([
+      {
+        attempt: 1,
+        at: tp.due_at,
+        status: 'succeeded',
+        error: null,
+        provider_message_id: row.providerMessageId,
+      },
+    ]);
+    const events = await outboxFor(t.deps.db, tp.id);
+    expect(events.map((e) => e.type)).toEqual(['touchpoint.sent']);
+    expect(events[0]?.data).toMatchObject({
+      touchpoint: { id: tp.id, playbook: 'mail-once', step: 'hello', channel: 'email', status: 'sent' },
+      customer: { email, name: 'ana souza' },
+      content: { subject: 'Oi, Ana!' },
+    });
+  });
+
+  it('a job that runs again after the send was recorded sends nothing more', async () => {
+    const { email, touchpoints } = await plan('mail-once');
+    const tp = touchpoints[0];
+    if (!tp) throw new Error('no touchpoint');
+    await dispatchAt(tp);
+    const queue = dispatchQueue(t.deps.redis, t.deps.config.queuePrefix);
+    const data = { workspaceId: shop.id, touchpointId: tp.id, dueAtMs: new Date(tp.due_at).getTime() };
+    for (const jobId of [`again-${tp.id}`, `again2-${tp.id}`]) {
+      const job = await queue.add('dispatch', data, { jobId });
+      await waitFor(
+        async () => ((await job.getState()) === 'completed' ? true : undefined),
+        10_000,
+        'the job',
+      );
+    }
+    expect(mailsTo(email)).toHaveLength(1);
+    expect((await touchpointRow(t.deps.db, tp.id)).attempts).toBe(1);
+    expect((await outboxFor(t.deps.db, tp.id)).map((e) => e.type)).toEqual(['touchpoint.sent']);
+  });
+
+  it('SMTP 5xx: failed at once, no retry, touchpoint.failed in the outbox', async () => {
+    const { email, touchpoints } = await plan('mail-once', { email: `reject-${seq + 1}@example.com` });
+    const tp = touchpoints[0];
+    if (!tp) throw new Error('no touchpoint');
+    const row = await dispatchAt(tp);
+    expect(row).toMatchObject({ status: 'failed', statusReason: 'smtp_rejected', attempts: 1 });
+    // Give a wrongly scheduled retry (backoff 20 ms) time to happen.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(smtp.rcptCount.get(email)).toBe(1);
+    const detail = (await call(t.app, 'GET', `/v1/touchpoints/${tp.id}`, shop.key)).json();
+    expect(detail.attempts).toHaveLength(1);
+    expect(detail.attempts[0]).toMatchObject({ status: 'failed' });
+    expect(detail.attempts[0].error).toMatch(/^550/);
+    expect((await outboxFor(t.deps.db, tp.id)).map((e) => e.type)).toEqual(['touchpoint.failed']);
+  });
+
+  it('SMTP 4xx: retried with backoff, then sent; each attempt recorded', async () => {
+    const { email, touchpoints } = await plan('mail-once', { email: `later-${seq + 1}@example.com` });
+    const tp = touchpoints[0];
+    if (!tp) throw new Error('no touchpoint');
+    const row = await dispatchAt(tp);
+    expect(row).toMatchObject({ status: 'sent', attempts: 3 });
+    expect(smtp.rcptCount.get(email)).toBe(3);
+    expect(mailsTo(email)).toHaveLength(1);
+    const detail = (await call(t.app, 'GET', `/v1/touchpoints/${tp.id}`, shop.key)).json();
+    expect(detail.attempts.map((a: { status: string }) => a.status)).toEqual([
+      'failed',
+      'failed',
+      'succeeded',
+    ]);
+    expect(detail.attempts[0].error).toMatch(/^451/);
+  });
+});
