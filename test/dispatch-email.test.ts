@@ -92,12 +92,19 @@ async function plan(
 ): Promise<{ customerId: string; email: string; touchpoints: TouchpointItem[] }> {
   clock.set(at);
   const customerId = `c-${++seq}`;
-  const email = (customer.email as string | undefined) ?? `ana${seq}@example.com`;
+  const email = customer.email === undefined ? `ana${seq}@example.com` : (customer.email as string);
+  const profile: Record<string, unknown> = {
+    id: customerId,
+    name: 'ana souza',
+    timezone: 'America/Sao_Paulo',
+  };
+  Object.assign(profile, customer, { email });
+  if (email === null) delete profile.email;
   const response = await call(t.app, 'POST', '/v1/events', shop.key, {
     id: `e-${seq}`,
     type: `custom.${playbook.replaceAll('-', '_')}`,
     occurred_at: at,
-    customer: { id: customerId, name: 'ana souza', timezone: 'America/Sao_Paulo', ...customer, email },
+    customer: profile,
   });
   expect(response.statusCode, response.body).toBe(202);
   const list = await call(t.app, 'GET', `/v1/touchpoints?customer_id=${customerId}`, shop.key);
@@ -234,5 +241,108 @@ describe('email dispatch over SMTP', () => {
       'succeeded',
     ]);
     expect(detail.attempts[0].error).toMatch(/^451/);
+  });
+});
+
+describe('send-time checks', () => {
+  const only = async (playbook: string, customer: Record<string, unknown> = {}, at = START) => {
+    const planned = await plan(playbook, customer, at);
+    const tp = planned.touchpoints[0];
+    if (!tp) throw new Error('no touchpoint');
+    return { ...planned, tp };
+  };
+
+  it('consent withdrawn since planning: skipped (consent), nothing sent', async () => {
+    const { customerId, email, tp } = await only('mail-once');
+    const put = await call(t.app, 'PUT', `/v1/customers/${customerId}/consent/email`, shop.key, {
+      status: 'opted_out',
+    });
+    expect(put.statusCode, put.body).toBe(200);
+    expect(await dispatchAt(tp)).toMatchObject({ status: 'skipped', statusReason: 'consent' });
+    expect(mailsTo(email)).toEqual([]);
+    expect(await outboxFor(t.deps.db, tp.id)).toEqual([]);
+  });
+
+  it('no email address: skipped (no_address)', async () => {
+    const { tp } = await only('mail-once', { email: null });
+    expect(await dispatchAt(tp)).toMatchObject({ status: 'skipped', statusReason: 'no_address' });
+  });
+
+  it('send_if over the customer as it is now: false → skipped (condition), true → sent', async () => {
+    const silver = await only('mail-cond', { attributes: { plan: 'silver' } });
+    expect(await dispatchAt(silver.tp)).toMatchObject({ status: 'skipped', statusReason: 'condition' });
+    expect(mailsTo(silver.email)).toEqual([]);
+    const gold = await only('mail-cond', { attributes: { plan: 'silver' } });
+    // The customer changed after planning: send_if sees the customer at send time.
+    const update = await call(t.app, 'POST', '/v1/events', shop.key, {
+      id: `e-upgrade-${seq}`,
+      type: 'activity',
+      occurred_at: START,
+      customer: { id: gold.customerId, attributes: { plan: 'gold' } },
+    });
+    expect(update.statusCode, update.body).toBe(202);
+    expect(await dispatchAt(gold.tp)).toMatchObject({ status: 'sent' });
+    expect(mailsTo(gold.email)).toHaveLength(1);
+  });
+
+  it('frequency cap (1 email a day): the second email is postponed to the next allowed slot, then sent', async () => {
+    const { email, touchpoints } = await plan('mail-twice');
+    const [first, second] = touchpoints;
+    if (!first || !second) throw new Error('two touchpoints expected');
+    const sent = await dispatchAt(first);
+    expect(sent.status).toBe('sent');
+    const postponed = await dispatchAt(second, second.due_at, ['scheduled']);
+    const slot = new Date(sent.sentAt!.getTime() + 24 * 3600 * 1000);
+    expect(postponed).toMatchObject({ status: 'scheduled', statusReason: 'frequency_cap', queuedAt: null });
+    expect(postponed.dueAt.toISOString()).toBe(slot.toISOString());
+    expect(mailsTo(email)).toHaveLength(1);
+    // Not dropped: at the new due time it goes out.
+    const later = await dispatchAt({ id: second.id, due_at: slot.toISOString() });
+    expect(later).toMatchObject({ status: 'sent' });
+    expect(later.sentAt?.toISOString()).toBe(slot.toISOString());
+    expect(mailsTo(email)).toHaveLength(2);
+  });
+
+  it('quiet hours (21:00–08:00 local): a late email is moved to 08:00, then sent', async () => {
+    // 19:00 in São Paulo; due 20:00; the worker gets to it at 21:30.
+    const { email, tp } = await only('mail-once', {}, '2026-11-20T22:00:00Z');
+    const moved = await dispatchAt(tp, '2026-11-21T00:30:00Z', ['scheduled']);
+    expect(moved).toMatchObject({ status: 'scheduled', statusReason: 'quiet_hours' });
+    expect(moved.dueAt.toISOString()).toBe('2026-11-21T11:00:00.000Z');
+    expect(mailsTo(email)).toEqual([]);
+    expect(await dispatchAt({ id: tp.id, due_at: '2026-11-21T11:00:00.000Z' })).toMatchObject({
+      status: 'sent',
+    });
+    expect(mailsTo(email)).toHaveLength(1);
+  });
+
+  it('enrollment exited after the touchpoint was queued: not sent', async () => {
+    const { customerId, email, tp } = await only('mail-once');
+    // Queued a second ahead: the job waits in Redis while the customer cancels.
+    clock.set(new Date(new Date(tp.due_at).getTime() - 1000));
+    await worker.runNow('dispatch-pump');
+    expect((await touchpointRow(t.deps.db, tp.id)).status).toBe('queued');
+    const cancel = await call(t.app, 'POST', '/v1/events', shop.key, {
+      id: `e-cancel-${seq}`,
+      type: 'cancellation',
+      occurred_at: clock.now().toISOString(),
+      customer: { id: customerId },
+    });
+    expect(cancel.statusCode, cancel.body).toBe(202);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(await touchpointRow(t.deps.db, tp.id)).toMatchObject({ status: 'cancelled' });
+    expect(mailsTo(email)).toEqual([]);
+  });
+
+  it('enrollment ended in a race the ingest did not see: the dispatcher cancels at send time', async () => {
+    const { email, tp } = await only('mail-once');
+    const row = await touchpointRow(t.deps.db, tp.id);
+    await t.deps.db
+      .updateTable('enrollments')
+      .set({ status: 'exited', exitReason: 'cancellation' })
+      .where('id', '=', row.enrollmentId)
+      .execute();
+    expect(await dispatchAt(tp)).toMatchObject({ status: 'cancelled', statusReason: 'exited:cancellation' });
+    expect(mailsTo(email)).toEqual([]);
   });
 });
