@@ -40,7 +40,7 @@ function headerOf(raw: string, name: string): string | undefined {
  * A real SMTP server on 127.0.0.1 (random port). Recipients decide how it answers:
  * `reject…@` → 550 at RCPT; `later…@` → 451 for the first two tries, then accepted.
  */
-export async function startSmtp(): Promise<TestSmtp> {
+export async function startSmtp(options: { readonly delayMs?: number } = {}): Promise<TestSmtp> {
   const messages: CapturedMail[] = [];
   const rcptCount = new Map<string, number>();
   const server = new SMTPServer({
@@ -66,13 +66,16 @@ export async function startSmtp(): Promise<TestSmtp> {
       stream.on('end', () => {
         const raw = Buffer.concat(chunks).toString('utf8');
         const to = session.envelope.rcptTo.map((r) => r.address);
-        messages.push({
-          to,
-          raw,
-          decoded: decodeQuotedPrintable(raw),
-          header: (name) => headerOf(raw, name),
-        });
-        callback();
+        // A slow server widens the window between accepting a message and the sender hearing so.
+        setTimeout(() => {
+          messages.push({
+            to,
+            raw,
+            decoded: decodeQuotedPrintable(raw),
+            header: (name) => headerOf(raw, name),
+          });
+          callback();
+        }, options.delayMs ?? 0);
       });
     },
   });

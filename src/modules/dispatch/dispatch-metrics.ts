@@ -36,6 +36,7 @@ export function dispatchMetrics(registry: Registry): DispatchMetrics {
 }
 
 const watched = new WeakSet<Registry>();
+const STATES = ['waiting', 'delayed', 'active'] as const;
 
 /** A gauge of waiting, delayed and active jobs per queue, read from Redis on each scrape. */
 export function watchQueueDepths(registry: Registry, queues: readonly Queue[]): void {
@@ -50,9 +51,10 @@ export function watchQueueDepths(registry: Registry, queues: readonly Queue[]): 
       this.reset();
       for (const queue of queues) {
         // Redis being away must not fail the whole scrape: the gauge is simply absent then.
-        const counts = await queue.getJobCounts('waiting', 'delayed', 'active').catch(() => undefined);
+        const counts = await queue.getJobCounts(...STATES).catch(() => undefined);
         if (!counts) continue;
-        for (const [state, count] of Object.entries(counts)) this.set({ queue: queue.name, state }, count);
+        // BullMQ folds `paused` into waiting's answer; report only the states asked for.
+        for (const state of STATES) this.set({ queue: queue.name, state }, counts[state] ?? 0);
       }
     },
   });

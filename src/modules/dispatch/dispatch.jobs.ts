@@ -11,6 +11,10 @@ import { DISPATCH_QUEUE, type DispatchJobData } from './dispatch-queue.js';
 export function dispatchConsumer(ctx: DispatchContext): QueueConsumer {
   return {
     queue: DISPATCH_QUEUE,
+    // A killed worker's sends are picked up within ~15 s rather than BullMQ's default 30–60 s.
+    // Locks are renewed every 5 s while a job runs, so only a worker that is gone (or blocked
+    // for 10 s) loses its jobs; a job taken over resends with the same Message-ID.
+    takeover: { lockDuration: 10_000, stalledInterval: 5_000 },
     processor: async (job: Job<DispatchJobData>) => {
       const final = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       let outcome: Awaited<ReturnType<typeof dispatchTouchpoint>>;
