@@ -242,6 +242,16 @@ describe('email dispatch over SMTP', () => {
     ]);
     expect(detail.attempts[0].error).toMatch(/^451/);
   });
+
+  it('SMTP 4xx on every attempt: failed (smtp_unavailable) after the last one', async () => {
+    const { email, touchpoints } = await plan('mail-once', { email: `busy-${seq + 1}@example.com` });
+    const tp = touchpoints[0];
+    if (!tp) throw new Error('no touchpoint');
+    const row = await dispatchAt(tp);
+    expect(row).toMatchObject({ status: 'failed', statusReason: 'smtp_unavailable', attempts: 4 });
+    expect(smtp.rcptCount.get(email)).toBe(4);
+    expect((await outboxFor(t.deps.db, tp.id)).map((e) => e.type)).toEqual(['touchpoint.failed']);
+  });
 });
 
 describe('send-time checks', () => {

@@ -38,7 +38,8 @@ function headerOf(raw: string, name: string): string | undefined {
 
 /**
  * A real SMTP server on 127.0.0.1 (random port). Recipients decide how it answers:
- * `reject…@` → 550 at RCPT; `later…@` → 451 for the first two tries, then accepted.
+ * `reject…@` → 550 at RCPT; `later…@` → 451 for the first two tries, then accepted;
+ * `busy…@` → 451 every time.
  */
 export async function startSmtp(options: { readonly delayMs?: number } = {}): Promise<TestSmtp> {
   const messages: CapturedMail[] = [];
@@ -54,7 +55,7 @@ export async function startSmtp(options: { readonly delayMs?: number } = {}): Pr
         const error = Object.assign(new Error('5.1.1 mailbox unavailable'), { responseCode: 550 });
         return callback(error);
       }
-      if (address.address.startsWith('later') && seen <= 2) {
+      if (address.address.startsWith('busy') || (address.address.startsWith('later') && seen <= 2)) {
         const error = Object.assign(new Error('4.7.1 try again later'), { responseCode: 451 });
         return callback(error);
       }

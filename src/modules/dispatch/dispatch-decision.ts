@@ -29,7 +29,7 @@ interface Rendered {
 export type Decision =
   | { readonly kind: 'cancel'; readonly reason: string }
   | { readonly kind: 'skip'; readonly reason: string; readonly rendered?: Rendered }
-  | { readonly kind: 'fail'; readonly reason: string }
+  | { readonly kind: 'fail'; readonly reason: string; readonly detail: string }
   | { readonly kind: 'postpone'; readonly until: Date; readonly reason: string }
   | { readonly kind: 'send'; readonly rendered: Rendered };
 
@@ -105,8 +105,10 @@ export async function decideDispatch(trx: Transaction<DB>, input: DecisionInput)
   }
 
   const rendered = await input.render(s);
-  if (rendered.kind === 'missing') return { kind: 'fail', reason: 'template_missing' };
-  if (rendered.kind === 'error') return { kind: 'fail', reason: 'render_error' };
+  if (rendered.kind === 'missing') {
+    return { kind: 'fail', reason: 'template_missing', detail: `no live template "${tp.templateKey}"` };
+  }
+  if (rendered.kind === 'error') return { kind: 'fail', reason: 'render_error', detail: rendered.message };
   // Without SMTP the email is rendered and kept, and honestly not sent.
   if (tp.channel === 'email' && !input.smtp) return { kind: 'skip', reason: 'smtp_not_configured', rendered };
   return { kind: 'send', rendered };

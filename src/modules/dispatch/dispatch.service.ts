@@ -125,8 +125,26 @@ async function decideAndRecord(
         statusReason: decision.reason,
         ...(decision.rendered ? renderedFields(decision.rendered) : {}),
       });
-    case 'fail':
-      return finish('failed', { statusReason: decision.reason }, 'touchpoint.failed');
+    case 'fail': {
+      // The attempt keeps the why (the template's own error) for the person who fixes it.
+      const outcome = await finish(
+        'failed',
+        { statusReason: decision.reason, countAttempt: true },
+        'touchpoint.failed',
+      );
+      if (outcome.kind === 'settled') {
+        await insertAttempt(trx, {
+          workspaceId: touchpoint.workspaceId,
+          touchpointId: touchpoint.id,
+          attempt: touchpoint.attempts + 1,
+          at: now,
+          status: 'failed',
+          error: decision.detail.slice(0, 500),
+          providerMessageId: null,
+        });
+      }
+      return outcome;
+    }
     case 'postpone': {
       await changeTouchpoint(
         trx,
