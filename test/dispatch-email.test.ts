@@ -355,4 +355,11 @@ describe('send-time checks', () => {
     expect(await dispatchAt(tp)).toMatchObject({ status: 'cancelled', statusReason: 'exited:cancellation' });
     expect(mailsTo(email)).toEqual([]);
   });
+
+  it('later than the late grace (24 h) when the worker gets to it: skipped (late), not sent', async () => {
+    const { email, tp } = await only('mail-once');
+    const late = new Date(new Date(tp.due_at).getTime() + 25 * 3600 * 1000).toISOString();
+    expect(await dispatchAt(tp, late)).toMatchObject({ status: 'skipped', statusReason: 'late' });
+    expect(mailsTo(email)).toEqual([]);
+  });
 });

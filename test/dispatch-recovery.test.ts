@@ -164,6 +164,41 @@ describe('recovery after Redis loses the queue (FLUSHALL on a private Redis)', (
   });
 });
 
+describe('several pumps at once', () => {
+  const clock = new TestClock('2026-11-20T12:00:00Z');
+  let t: TestApp;
+  let workers: TestWorker[] = [];
+
+  beforeAll(async () => {
+    t = await startTestApp({ clock, env: { REDIS_URL: redisUrl, QUEUE_PREFIX: '{pvt-pumps}' } });
+    // Two workers' pumps on the same database and queue; their processors are not running.
+    workers = [0, 1].map(() => startTestWorker(t.deps, { consumers: [] }));
+  });
+  afterAll(async () => {
+    for (const w of workers) await w.close();
+    await t?.close();
+  });
+
+  it('hand each due touchpoint to Redis exactly once', async () => {
+    const shop = await emailShop(t.app);
+    const ids = await planEmails(t.app, shop.key, 'pumps', 40, '2026-11-20T12:00:00Z');
+    clock.set('2026-11-20T12:57:00Z');
+    await Promise.all(workers.map((w) => w.runNow('dispatch-pump')));
+    const queue = dispatchQueue(t.deps.redis, t.deps.config.queuePrefix);
+    expect(await queue.getJobCounts('delayed')).toEqual({ delayed: 40 });
+    const rows = await t.deps.db
+      .selectFrom('touchpoints')
+      .select(['status', 'queuedAt'])
+      .where('id', 'in', ids)
+      .execute();
+    expect(rows.every((row) => row.status === 'queued' && row.queuedAt !== null)).toBe(true);
+    await Promise.all(workers.map((w) => w.runNow('dispatch-pump')));
+    await Promise.all(workers.map((w) => w.runNow('dispatch-recovery')));
+    expect(await queue.getJobCounts('delayed')).toEqual({ delayed: 40 });
+    await queue.obliterate({ force: true });
+  });
+});
+
 describe('a worker process killed mid-run (SIGKILL) and restarted', () => {
   let t: TestApp;
   const spawned: Spawned[] = [];

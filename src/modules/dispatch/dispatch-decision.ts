@@ -1,4 +1,5 @@
 import type { Transaction } from 'kysely';
+import { Duration } from 'luxon';
 import type { DB } from '../../db/types.js';
 import { holds } from '../../rules/conditions.js';
 import type { Condition } from '../../rules/types.js';
@@ -57,7 +58,7 @@ function consentChannel(tp: DispatchTouchpointRow): ConsentChannel | undefined {
 
 /**
  * Re-checks a due touchpoint against the world as it is now, in order: the enrollment still
- * running, the customer not erased, an address and consent for the channel, the step's
+ * running, the customer not erased, not later than the workspace's late grace, an address and consent for the channel, the step's
  * `send_if` over the customer's current facts, the frequency cap and (email) quiet hours;
  * then renders it. Reads under the caller's row locks; writes nothing.
  */
@@ -68,6 +69,12 @@ export async function decideDispatch(trx: Transaction<DB>, input: DecisionInput)
     return { kind: 'cancel', reason: `exited:${s.enrollment?.exitReason ?? 'unknown'}` };
   }
   if (customer.erasedAt !== null) return { kind: 'cancel', reason: 'erased' };
+  const settings = effectiveSettings(s.workspace, s.workspace.settings as SettingsOverrides);
+  // The planner's rule, again at send time: past the grace (workers down for days), a
+  // follow-up about an old event would arrive out of context, so it is not sent.
+  if (now.getTime() - tp.dueAt.getTime() > Duration.fromISO(settings.late_grace).as('milliseconds')) {
+    return { kind: 'skip', reason: 'late' };
+  }
   if (tp.channel === 'email' && !customer.email) return { kind: 'skip', reason: 'no_address' };
   const consent = consentChannel(tp);
   if (
@@ -85,7 +92,6 @@ export async function decideDispatch(trx: Transaction<DB>, input: DecisionInput)
     if (!holds(step.send_if, data)) return { kind: 'skip', reason: 'condition' };
   }
 
-  const settings = effectiveSettings(s.workspace, s.workspace.settings as SettingsOverrides);
   const cap = settings.frequency_caps[tp.channel as Channel];
   const quiet = tp.channel === 'email' ? settings.quiet_hours : null;
   const capped = cap.per_day !== null || cap.per_week !== null;
