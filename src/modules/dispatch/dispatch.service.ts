@@ -1,60 +1,29 @@
 import type { Transaction } from 'kysely';
-import type { Logger } from 'pino';
-import type { Clock } from '../../clock.js';
-import type { Database } from '../../db/client.js';
 import type { DB } from '../../db/types.js';
-import { emitEvent, type OutgoingEventType, touchpointEventData } from '../outbox/outbox.js';
+import { effectiveConsent } from '../customers/consent.js';
+import type { OutgoingEventType } from '../outbox/outbox.js';
 import { trackingLinks } from '../tracking/tracking-links.js';
 import {
   changeTouchpoint,
-  type DispatchTouchpointRow,
   insertAttempt,
-  type LockedCustomer,
   lockCustomer,
   lockTouchpoint,
   peekTouchpoint,
   type TouchpointChange,
 } from './dispatch.repository.js';
+import {
+  type AttemptInfo,
+  type DispatchContext,
+  type DispatchOutcome,
+  type EmailDelivery,
+  settle,
+} from './dispatch-context.js';
 import { decideDispatch, type Renderer } from './dispatch-decision.js';
-import type { DispatchMetrics } from './dispatch-metrics.js';
 import type { DispatchJobData } from './dispatch-queue.js';
-import { type EmailSender, htmlFromText, messageIdFor, withOpenPixel } from './email-sender.js';
-import type { StoredContent } from './render-touchpoint.js';
-import { renderTouchpoint } from './render-touchpoint.js';
+import { deliverEmail } from './email-delivery.js';
+import { renderTouchpoint, type StoredContent } from './render-touchpoint.js';
 
-export interface DispatchContext {
-  readonly db: Database;
-  readonly clock: Clock;
-  readonly log: Logger;
-  readonly publicUrl: string;
-  readonly emailFrom: string;
-  readonly signingKey: () => Promise<Buffer>;
-  /** Undefined when SMTP_URL is not set: emails are rendered and stored, not sent. */
-  readonly email: EmailSender | undefined;
-  readonly metrics: DispatchMetrics;
-}
-
-/** What became of one run of a dispatch job; the processor maps it onto BullMQ. */
-export type DispatchOutcome =
-  | { readonly kind: 'noop'; readonly reason: string }
-  | { readonly kind: 'settled'; readonly status: string; readonly reason?: string | null }
-  | { readonly kind: 'postponed'; readonly until: Date; readonly reason: string }
-  /** Recorded as failed; retrying cannot help. */
-  | { readonly kind: 'rejected'; readonly error: string }
-  /** Recorded as a failed attempt; the touchpoint stays `sending` for the next one. */
-  | { readonly kind: 'retry'; readonly error: string };
-
-export interface AttemptInfo {
-  /** True on the job's last attempt: a temporary failure then becomes final. */
-  readonly final: boolean;
-}
-
-/** The touchpoint and customer an email is for, with its frozen content. */
-interface EmailDelivery {
-  readonly touchpoint: DispatchTouchpointRow;
-  readonly customer: LockedCustomer;
-  readonly content: StoredContent & { readonly channel: 'email' };
-}
+export type { AttemptInfo, DispatchContext, DispatchOutcome } from './dispatch-context.js';
 
 /**
  * Runs one dispatch job: re-checks the touchpoint at send time and delivers it. Safe to run
@@ -87,6 +56,20 @@ async function decideAndRecord(
   const touchpoint = await lockTouchpoint(trx, job.workspaceId, job.touchpointId);
   if (!touchpoint || !customer) return { kind: 'noop', reason: 'gone' };
   if (touchpoint.status === 'sending' && touchpoint.channel === 'email' && touchpoint.contentText) {
+    // Between attempts the customer may have unsubscribed (RFC 8058: it holds at once) or
+    // been erased: then the retry stops here.
+    const optedOut =
+      effectiveConsent(customer.consent as Record<string, unknown>).email.status === 'opted_out';
+    if (optedOut || !customer.email) {
+      return settle(ctx, trx, {
+        touchpoint,
+        customer,
+        status: 'skipped',
+        change: { statusReason: optedOut ? 'consent' : 'no_address' },
+        now: ctx.clock.now(),
+        delivered: true,
+      });
+    }
     // A retry, or a run cut short after the content was frozen: deliver what was rendered.
     const content = JSON.parse(touchpoint.contentText) as EmailDelivery['content'];
     return { kind: 'deliver', delivery: { touchpoint, customer, content } };
@@ -181,170 +164,6 @@ async function decideAndRecord(
 
 function renderedFields(rendered: { content: StoredContent; templateVersion: number; variant: string }) {
   return { content: rendered.content, templateVersion: rendered.templateVersion, variant: rendered.variant };
-}
-
-/** Writes a status with its outbox event in the caller's transaction, and counts it. */
-async function settle(
-  ctx: DispatchContext,
-  trx: Transaction<DB>,
-  s: {
-    readonly touchpoint: DispatchTouchpointRow;
-    readonly customer: LockedCustomer;
-    readonly status: string;
-    readonly change: Omit<TouchpointChange, 'status'>;
-    readonly event?: OutgoingEventType;
-    readonly now: Date;
-    /** True when recording the outcome of an email delivery (the touchpoint is `sending`). */
-    readonly delivered?: boolean;
-    /** The frozen content, when the change does not carry it. */
-    readonly content?: unknown;
-  },
-): Promise<DispatchOutcome> {
-  const { touchpoint: tp, customer } = s;
-  // Deciding moves it out of `queued`; recording a delivery, out of `sending`.
-  const from = s.delivered ? ['sending'] : ['queued'];
-  const changed = await changeTouchpoint(
-    trx,
-    tp.workspaceId,
-    tp.id,
-    from,
-    { status: s.status, ...s.change },
-    s.now,
-  );
-  if (changed === undefined) return { kind: 'noop', reason: 'moved' };
-  if (s.event) {
-    const content = s.change.content ?? s.content ?? (tp.contentText ? JSON.parse(tp.contentText) : null);
-    await emitEvent(trx, {
-      workspaceId: tp.workspaceId,
-      type: s.event,
-      at: s.now,
-      // touchpoint.due names its endpoint and is emitted once per touchpoint (its id is the cause).
-      ...(s.event === 'touchpoint.due' ? { id: tp.id, endpointId: tp.endpointId } : {}),
-      data: touchpointEventData(eventSource(tp, customer, s.status), content),
-    });
-  }
-  ctx.metrics.outcomes.inc({ channel: tp.channel, status: s.status });
-  if (s.status === 'sent' || s.status === 'pending' || (s.status === 'sending' && tp.channel === 'webhook')) {
-    ctx.metrics.lag.observe(
-      { channel: tp.channel },
-      Math.max(0, (s.now.getTime() - tp.dueAt.getTime()) / 1000),
-    );
-  }
-  return { kind: 'settled', status: s.status, reason: s.change.statusReason ?? null };
-}
-
-function eventSource(tp: DispatchTouchpointRow, customer: LockedCustomer, status: string) {
-  return {
-    id: tp.id,
-    playbookKey: tp.playbookKey,
-    stepKey: tp.stepKey,
-    channel: tp.channel,
-    dueAt: tp.dueAt,
-    status,
-    customerExternalId: customer.externalId,
-    customerName: customer.name,
-    customerEmail: customer.email,
-    customerPhone: customer.phone,
-    customerSegment: customer.segment,
-  };
-}
-
-/** Sends a frozen email and records the attempt and, unless it is to be retried, the outcome. */
-async function deliverEmail(
-  ctx: DispatchContext,
-  delivery: EmailDelivery,
-  attempt: AttemptInfo,
-): Promise<DispatchOutcome> {
-  const { touchpoint: tp, customer, content } = delivery;
-  const sender = ctx.email;
-  const to = customer.email;
-  if (!sender || !to) {
-    // Only reachable for a touchpoint frozen before SMTP_URL was unset or the address erased.
-    return ctx.db.transaction().execute((trx) =>
-      settle(ctx, trx, {
-        touchpoint: tp,
-        customer,
-        status: 'skipped',
-        change: { statusReason: sender ? 'no_address' : 'smtp_not_configured' },
-        now: ctx.clock.now(),
-        delivered: true,
-        content,
-      }),
-    );
-  }
-  const links = trackingLinks(await ctx.signingKey(), ctx.publicUrl, {
-    workspaceId: tp.workspaceId,
-    touchpointId: tp.id,
-  });
-  const messageId = tp.providerMessageId ?? messageIdFor(tp.id, ctx.publicUrl);
-  const result = await sender.send({
-    from: ctx.emailFrom,
-    to,
-    subject: content.subject,
-    html: withOpenPixel(content.html ?? htmlFromText(content.text), links.openPixel),
-    text: content.text,
-    messageId,
-    unsubscribeUrl: links.unsubscribe,
-  });
-  const now = ctx.clock.now();
-  return ctx.db.transaction().execute(async (trx) => {
-    const record = (status: 'succeeded' | 'failed', error: string | null, number: number) =>
-      insertAttempt(trx, {
-        workspaceId: tp.workspaceId,
-        touchpointId: tp.id,
-        attempt: number,
-        at: now,
-        status,
-        error,
-        providerMessageId: messageId,
-      });
-    if (result.ok) {
-      const outcome = await settle(ctx, trx, {
-        touchpoint: tp,
-        customer,
-        status: 'sent',
-        // delivered_at: when the receiving SMTP server accepted the message (its 250 answer).
-        change: {
-          statusReason: null,
-          sentAt: now,
-          deliveredAt: now,
-          providerMessageId: messageId,
-          countAttempt: true,
-        },
-        event: 'touchpoint.sent',
-        now,
-        delivered: true,
-        content,
-      });
-      if (outcome.kind === 'settled') await record('succeeded', null, tp.attempts + 1);
-      return outcome;
-    }
-    if (result.permanent || attempt.final) {
-      const reason = result.permanent ? 'smtp_rejected' : 'smtp_unavailable';
-      const outcome = await settle(ctx, trx, {
-        touchpoint: tp,
-        customer,
-        status: 'failed',
-        change: { statusReason: reason, providerMessageId: messageId, countAttempt: true },
-        event: 'touchpoint.failed',
-        now,
-        delivered: true,
-        content,
-      });
-      if (outcome.kind === 'settled') await record('failed', result.error, tp.attempts + 1);
-      return { kind: 'rejected', error: result.error };
-    }
-    const count = await changeTouchpoint(
-      trx,
-      tp.workspaceId,
-      tp.id,
-      ['sending'],
-      { status: 'sending', providerMessageId: messageId, countAttempt: true },
-      now,
-    );
-    if (count !== undefined) await record('failed', result.error, count);
-    return { kind: 'retry', error: result.error };
-  });
 }
 
 /**
