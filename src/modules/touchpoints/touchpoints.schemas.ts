@@ -59,7 +59,12 @@ export const touchpointProperties = {
   due_at: Timestamp,
   status: Status,
   status_reason: Type.Union([Type.String(), Type.Null()], {
-    description: 'Why skipped or cancelled: late, condition, consent, exited, manual, erased …',
+    description:
+      'Why it is where it is. skipped: late, condition, consent, no_address, frequency_cap, ' +
+      'smtp_not_configured (rendered and stored, not sent); cancelled: exited:<reason>, manual, erased; ' +
+      'failed: smtp_rejected (5xx), smtp_unavailable (4xx or no connection after every retry), ' +
+      'template_missing, render_error, error; scheduled again: frequency_cap, quiet_hours (moved by ' +
+      'the dispatcher), rescheduled (a task outcome).',
   }),
   task_kind: Type.Union([Type.Enum(TASK_KINDS), Type.Null()], {
     description: 'For tasks: what the person does.',
