@@ -1,5 +1,6 @@
 import type { Queue } from 'bullmq';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { withinMs } from './dispatch-queue.js';
 
 /** What the dispatcher reports to Prometheus. */
 export interface DispatchMetrics {
@@ -51,7 +52,9 @@ export function watchQueueDepths(registry: Registry, queues: readonly Queue[]): 
       this.reset();
       for (const queue of queues) {
         // Redis being away must not fail the whole scrape: the gauge is simply absent then.
-        const counts = await queue.getJobCounts(...STATES).catch(() => undefined);
+        const counts = await withinMs(queue.getJobCounts(...STATES), 1000, 'counting jobs').catch(
+          () => undefined,
+        );
         if (!counts) continue;
         // BullMQ folds `paused` into waiting's answer; report only the states asked for.
         for (const state of STATES) this.set({ queue: queue.name, state }, counts[state] ?? 0);

@@ -4,7 +4,7 @@ import type { Clock } from '../../clock.js';
 import type { Database } from '../../db/client.js';
 import type { PeriodicTask } from '../../queue/periodic.js';
 import { lockDueTouchpoints, markQueued, touchpointsAwaitingJobs } from './dispatch.repository.js';
-import { type DispatchJobData, type DispatchJobPolicy, dispatchJobs } from './dispatch-queue.js';
+import { type DispatchJobData, type DispatchJobPolicy, dispatchJobs, withinMs } from './dispatch-queue.js';
 
 export interface PumpContext {
   readonly db: Database;
@@ -15,6 +15,7 @@ export interface PumpContext {
 }
 
 const BATCH = 500;
+const REDIS_TIMEOUT_MS = 5000;
 /** Batches per round at most, so one round cannot run unbounded; the next round continues. */
 const MAX_BATCHES = 20;
 
@@ -33,7 +34,11 @@ export async function pumpDueTouchpoints(ctx: PumpContext): Promise<number> {
     const count = await ctx.db.transaction().execute(async (trx) => {
       const due = await lockDueTouchpoints(trx, until, BATCH);
       if (due.length === 0) return 0;
-      await ctx.queue.addBulk(dispatchJobs(due, now, ctx.policy));
+      await withinMs(
+        ctx.queue.addBulk(dispatchJobs(due, now, ctx.policy)),
+        REDIS_TIMEOUT_MS,
+        'queueing jobs',
+      );
       await markQueued(trx, due, now);
       return due.length;
     });
@@ -64,12 +69,12 @@ export async function recoverLostJobs(ctx: PumpContext): Promise<number> {
     if (rows.length === 0) break;
     const jobs = dispatchJobs(rows, now, ctx.policy);
     // BullMQ types its client loosely; it is the ioredis connection the queue was given.
-    const client = (await ctx.queue.client) as unknown as Redis;
+    const client = (await withinMs(ctx.queue.client, REDIS_TIMEOUT_MS, 'reaching Redis')) as unknown as Redis;
     const pipeline = client.pipeline();
     for (const job of jobs) pipeline.exists(ctx.queue.toKey(String(job.opts.jobId)));
-    const exists = (await pipeline.exec()) ?? [];
+    const exists = (await withinMs(pipeline.exec(), REDIS_TIMEOUT_MS, 'probing jobs')) ?? [];
     const missing = jobs.filter((_, i) => exists[i]?.[1] === 0);
-    if (missing.length > 0) await ctx.queue.addBulk(missing);
+    if (missing.length > 0) await withinMs(ctx.queue.addBulk(missing), REDIS_TIMEOUT_MS, 'queueing jobs');
     recovered += missing.length;
     const last = rows[rows.length - 1];
     after = last && { workspaceId: last.workspaceId, id: last.id };

@@ -70,3 +70,22 @@ export function dispatchQueue(redis: Redis, prefix: string): Queue<DispatchJobDa
   }
   return queue;
 }
+
+/**
+ * Rejects when `promise` takes longer than `ms`. BullMQ waits for a Redis connection rather than
+ * failing, and the pump must not hold its row locks (nor a scrape hang) while Redis is away.
+ */
+export async function withinMs<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`${what} took longer than ${ms} ms (is Redis reachable?)`)),
+      ms,
+    );
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
