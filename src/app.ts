@@ -18,6 +18,8 @@ import { authenticateKey } from './modules/api-keys/api-keys.service.js';
 import { API_KEY_CHANNEL, ApiKeyCache } from './modules/api-keys/key-cache.js';
 import { calendarRoutes } from './modules/calendar/calendar.routes.js';
 import { customersRoutes } from './modules/customers/customers.routes.js';
+import { dispatchMetrics, watchQueueDepths } from './modules/dispatch/dispatch-metrics.js';
+import { dispatchQueue } from './modules/dispatch/dispatch-queue.js';
 import { exitEnrollmentsOf } from './modules/enrollments/enrollments.repository.js';
 import { rulesPlanner } from './modules/enrollments/rules-planner.js';
 import { eventsRoutes } from './modules/events/events.routes.js';
@@ -73,6 +75,10 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   registerLoadShedding(app, deps.config.loadShedMaxEventLoopDelayMs);
   await registerOpenApi(app, deps.config.publicUrl);
   registerMetrics(app, deps.metrics);
+  // Queue depths are read from Redis at scrape time; dispatch outcomes and lag are counted by
+  // the worker (in this process under `all`).
+  watchQueueDepths(deps.metrics, [dispatchQueue(deps.redis, deps.config.queuePrefix)]);
+  dispatchMetrics(deps.metrics);
   registerHealth(app, deps.db, deps.redis);
 
   const ctx = { db: deps.db, clock: deps.clock, keyCache: registerKeyCache(app, deps) };

@@ -24,6 +24,9 @@ export const EnvSchema = Type.Object({
   LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 0, default: 1000 }),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 25000 }),
   API_KEY_CACHE_TTL_MS: Type.Integer({ minimum: 0, maximum: 60_000, default: 5000 }),
+  DISPATCH_HORIZON_MS: Type.Integer({ minimum: 1000, maximum: 86_400_000, default: 300_000 }),
+  DISPATCH_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 100, default: 8 }),
+  DISPATCH_BACKOFF_MS: Type.Integer({ minimum: 1, maximum: 3_600_000, default: 30_000 }),
 });
 
 type Env = Static<typeof EnvSchema>;
@@ -48,6 +51,12 @@ export interface Config {
   readonly shutdownTimeoutMs: number;
   /** How long an authenticated key may be served from memory at most; 0 turns the cache off. */
   readonly apiKeyCacheTtlMs: number;
+  /** How far ahead the pump hands due touchpoints to Redis; the rest stay rows in Postgres. */
+  readonly dispatchHorizonMs: number;
+  /** Delivery attempts per touchpoint for retryable failures (SMTP 4xx, connection errors). */
+  readonly dispatchAttempts: number;
+  /** The first retry's delay; each next one doubles it. */
+  readonly dispatchBackoffMs: number;
 }
 
 export type ConfigResult =
@@ -70,6 +79,9 @@ const HINTS: Partial<Record<keyof Env, string>> = {
   LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: 'a non-negative integer (0 turns load shedding off)',
   SHUTDOWN_TIMEOUT_MS: 'an integer of at least 100',
   API_KEY_CACHE_TTL_MS: 'an integer from 0 to 60000 (0 turns the key cache off)',
+  DISPATCH_HORIZON_MS: 'an integer from 1000 to 86400000 (milliseconds)',
+  DISPATCH_ATTEMPTS: 'an integer from 1 to 100',
+  DISPATCH_BACKOFF_MS: 'an integer from 1 to 3600000 (milliseconds)',
 };
 
 /** Reads and validates the environment; returns every problem at once rather than the first. */
@@ -114,6 +126,9 @@ export function loadConfig(
     loadShedMaxEventLoopDelayMs: e.LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     apiKeyCacheTtlMs: e.API_KEY_CACHE_TTL_MS,
+    dispatchHorizonMs: e.DISPATCH_HORIZON_MS,
+    dispatchAttempts: e.DISPATCH_ATTEMPTS,
+    dispatchBackoffMs: e.DISPATCH_BACKOFF_MS,
   };
   return { ok: true, config: Object.freeze(config) };
 }

@@ -1,4 +1,4 @@
-import { type Processor, Worker } from 'bullmq';
+import { type Processor, Worker, type WorkerOptions } from 'bullmq';
 import type { Logger } from 'pino';
 import { createRedis } from './redis.js';
 
@@ -7,6 +7,8 @@ export interface QueueConsumer {
   readonly queue: string;
   readonly processor: Processor;
   readonly concurrency?: number;
+  /** How soon a dead worker's jobs are taken over (BullMQ's lock and stalled-check periods). */
+  readonly takeover?: Pick<WorkerOptions, 'lockDuration' | 'stalledInterval'>;
 }
 
 export interface WorkerHostOptions {
@@ -28,6 +30,7 @@ export class WorkerHost {
         connection: createRedis(this.options.redisUrl, 'worker'),
         prefix: this.options.prefix,
         concurrency: consumer.concurrency ?? this.options.concurrency,
+        ...consumer.takeover,
       });
       worker.on('failed', (job, err) =>
         this.options.log.warn({ queue: consumer.queue, job_id: job?.id, err }, 'job failed'),

@@ -1,4 +1,4 @@
-import type { TouchpointRow } from './touchpoints.repository.js';
+import type { AttemptRow, TouchpointRow } from './touchpoints.repository.js';
 import type { TouchpointStatus } from './touchpoints.schemas.js';
 
 type Channel = 'email' | 'webhook' | 'task';
@@ -26,10 +26,10 @@ export function presentTouchpoint(row: TouchpointRow) {
 }
 
 /**
- * One touchpoint with its customer. `content` and `attempts` stay empty until the dispatcher
- * renders and delivers; their shapes are in touchpoints.schemas.ts.
+ * One touchpoint with its customer, the content the dispatcher rendered (null before) and its
+ * delivery attempts, oldest first.
  */
-export function presentTouchpointDetail(row: TouchpointRow) {
+export function presentTouchpointDetail(row: TouchpointRow, attempts: readonly AttemptRow[]) {
   return {
     ...presentTouchpoint(row),
     outcome_notes: row.outcomeNotes,
@@ -40,7 +40,14 @@ export function presentTouchpointDetail(row: TouchpointRow) {
       phone: row.customerPhone,
       segment: row.customerSegment,
     },
-    content: null,
-    attempts: [],
+    // Stored as rendered (RenderedContent of touchpoints.schemas.ts), keys as in the API.
+    content: (row.content ?? null) as Record<string, unknown> | null,
+    attempts: attempts.map((a) => ({
+      attempt: a.attempt,
+      at: a.at.toISOString(),
+      status: a.status as 'succeeded' | 'failed',
+      error: a.error,
+      provider_message_id: a.providerMessageId,
+    })),
   };
 }

@@ -141,3 +141,58 @@ export async function customerTimelineTouchpoints(
   }
   return query.orderBy('t.dueAt', 'desc').orderBy('t.id', 'desc').limit(options.limit).execute();
 }
+
+/** A touchpoint's delivery attempts, oldest first. */
+export async function touchpointAttempts(db: Db, workspaceId: string, touchpointId: string) {
+  return db
+    .selectFrom('touchpointAttempts')
+    .select(['attempt', 'at', 'status', 'error', 'providerMessageId'])
+    .where('workspaceId', '=', workspaceId)
+    .where('touchpointId', '=', touchpointId)
+    .orderBy('attempt')
+    .execute();
+}
+
+export type AttemptRow = Awaited<ReturnType<typeof touchpointAttempts>>[number];
+
+/** What a person records on a pending task. */
+export interface TaskOutcomeChange {
+  readonly status: 'completed' | 'scheduled';
+  readonly outcome: string;
+  readonly notes: string | null;
+  readonly completedAt: Date | null;
+  /** For `rescheduled`: the new due time. */
+  readonly dueAt?: Date;
+}
+
+/**
+ * Records a task's outcome if it is still a pending task; false when it is not (or does not
+ * exist). The status check is in the UPDATE, so two people recording at once cannot both win.
+ */
+export async function recordTaskOutcome(
+  db: Db,
+  workspaceId: string,
+  id: string,
+  change: TaskOutcomeChange,
+  at: Date,
+): Promise<boolean> {
+  const result = await db
+    .updateTable('touchpoints')
+    .set({
+      status: change.status,
+      statusReason: change.status === 'scheduled' ? 'rescheduled' : null,
+      outcome: change.outcome,
+      outcomeNotes: change.notes,
+      completedAt: change.completedAt,
+      // A converted task is the touchpoint's conversion, for the touchpoint metrics.
+      ...(change.outcome === 'converted' ? { convertedAt: change.completedAt } : {}),
+      ...(change.dueAt ? { dueAt: change.dueAt, queuedAt: null } : {}),
+      updatedAt: at,
+    })
+    .where('workspaceId', '=', workspaceId)
+    .where('id', '=', id)
+    .where('channel', '=', 'task')
+    .where('status', '=', 'pending')
+    .executeTakeFirst();
+  return (result.numUpdatedRows ?? 0n) > 0n;
+}

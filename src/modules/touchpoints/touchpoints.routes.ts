@@ -2,11 +2,12 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { AUTH_PROBLEMS, IdParams, ListOf, problems } from '../../http/schemas.js';
 import { presentTouchpoint, presentTouchpointDetail } from './touchpoint-view.js';
-import { TouchpointListQuery } from './touchpoints.schemas.js';
+import { TaskOutcomeBody, TouchpointListQuery } from './touchpoints.schemas.js';
 import {
   cancelTouchpoint,
-  getTouchpoint,
+  getTouchpointDetail,
   listTouchpoints,
+  recordTaskOutcome,
   type TouchpointsContext,
 } from './touchpoints.service.js';
 
@@ -51,8 +52,14 @@ export const touchpointsRoutes: FastifyPluginAsyncTypebox<{ ctx: TouchpointsCont
         response: { 200: Type.Ref('TouchpointDetail'), ...problems(...AUTH_PROBLEMS, 404) },
       },
     },
-    async (request) =>
-      presentTouchpointDetail(await getTouchpoint(ctx, request.principal.workspaceId, request.params.id)),
+    async (request) => {
+      const { row, attempts } = await getTouchpointDetail(
+        ctx,
+        request.principal.workspaceId,
+        request.params.id,
+      );
+      return presentTouchpointDetail(row, attempts);
+    },
   );
 
   app.post(
@@ -71,7 +78,40 @@ export const touchpointsRoutes: FastifyPluginAsyncTypebox<{ ctx: TouchpointsCont
         response: { 200: Type.Ref('TouchpointDetail'), ...problems(...AUTH_PROBLEMS, 404, 409) },
       },
     },
-    async (request) =>
-      presentTouchpointDetail(await cancelTouchpoint(ctx, request.principal.workspaceId, request.params.id)),
+    async (request) => {
+      const row = await cancelTouchpoint(ctx, request.principal.workspaceId, request.params.id);
+      const { attempts } = await getTouchpointDetail(ctx, request.principal.workspaceId, row.id);
+      return presentTouchpointDetail(row, attempts);
+    },
+  );
+
+  app.post(
+    '/touchpoints/:id/outcome',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags,
+        operationId: 'recordTaskOutcome',
+        summary: 'Record the outcome of a pending task (call, meeting, WhatsApp)',
+        description:
+          '`completed`, `no_answer`, `escalated` and `converted` complete the task (`completed_at`, ' +
+          '`outcome`, `outcome_notes`) and emit `task.completed`. `rescheduled` needs a future ' +
+          '`reschedule_at` and puts the task back on the calendar as `scheduled` at that time; it is ' +
+          'rendered again when due. A touchpoint that is not a pending task answers 409 ' +
+          '`not_pending_task`. Needs an admin key, like cancelling.',
+        params: IdParams,
+        body: TaskOutcomeBody,
+        response: { 200: Type.Ref('TouchpointDetail'), ...problems(...AUTH_PROBLEMS, 400, 404, 409, 422) },
+      },
+    },
+    async (request) => {
+      const { row, attempts } = await recordTaskOutcome(
+        ctx,
+        request.principal.workspaceId,
+        request.params.id,
+        request.body,
+      );
+      return presentTouchpointDetail(row, attempts);
+    },
   );
 };

@@ -59,7 +59,12 @@ export const touchpointProperties = {
   due_at: Timestamp,
   status: Status,
   status_reason: Type.Union([Type.String(), Type.Null()], {
-    description: 'Why skipped or cancelled: late, condition, consent, exited, manual, erased …',
+    description:
+      'Why it is where it is. skipped: late, condition, consent, no_address, frequency_cap, ' +
+      'smtp_not_configured (rendered and stored, not sent); cancelled: exited:<reason>, manual, erased; ' +
+      'failed: smtp_rejected (5xx), smtp_unavailable (4xx or no connection after every retry), ' +
+      'template_missing, render_error, error; scheduled again: frequency_cap, quiet_hours (moved by ' +
+      'the dispatcher), rescheduled (a task outcome).',
   }),
   task_kind: Type.Union([Type.Enum(TASK_KINDS), Type.Null()], {
     description: 'For tasks: what the person does.',
@@ -165,6 +170,34 @@ export const TouchpointListQuery = Type.Object(
   {
     additionalProperties: false,
     examples: [{ status: 'scheduled', channel: 'task', from: '2026-11-23T00:00:00Z', limit: 50 }],
+  },
+);
+
+export const TASK_OUTCOMES = ['completed', 'no_answer', 'rescheduled', 'escalated', 'converted'] as const;
+export type TaskOutcome = (typeof TASK_OUTCOMES)[number];
+
+/** What a person records after acting on a task (a call, a meeting, a WhatsApp conversation). */
+export const TaskOutcomeBody = Type.Object(
+  {
+    outcome: Type.Enum(TASK_OUTCOMES, {
+      description:
+        '`rescheduled` puts the task back on the calendar at `reschedule_at` (it becomes `scheduled` ' +
+        'again and is re-rendered when due); every other outcome completes it.',
+    }),
+    notes: Type.Optional(Type.String({ maxLength: 10_000, description: 'What happened, for people.' })),
+    reschedule_at: Type.Optional(
+      Type.String({
+        format: 'date-time',
+        description: 'Required with `rescheduled`, and only with it: when to do the task again (future).',
+      }),
+    ),
+  },
+  {
+    additionalProperties: false,
+    examples: [
+      { outcome: 'completed', notes: 'Cliente satisfeita; pediu material sobre relatórios.' },
+      { outcome: 'rescheduled', reschedule_at: '2026-11-24T14:00:00Z', notes: 'Pediu para ligar segunda.' },
+    ],
   },
 );
 

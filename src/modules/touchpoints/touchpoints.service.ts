@@ -1,16 +1,20 @@
 import type { Clock } from '../../clock.js';
 import type { Database } from '../../db/client.js';
-import { AppError, badRequest, notFound } from '../../errors.js';
+import { AppError, badRequest, conflict, notFound, unprocessable } from '../../errors.js';
 import { decodeCursor, page } from '../../http/pagination.js';
 import { CANCELLABLE_STATUSES } from '../enrollments/enrollments.repository.js';
+import { emitEvent, touchpointEventData } from '../outbox/outbox.js';
 import {
   cancelTouchpoint as cancelTouchpointRow,
   type DueKey,
   findTouchpoint,
   listTouchpoints as listTouchpointRows,
+  recordTaskOutcome as recordTaskOutcomeRow,
   type TouchpointQuery,
   type TouchpointRow,
+  touchpointAttempts,
 } from './touchpoints.repository.js';
+import type { TaskOutcome } from './touchpoints.schemas.js';
 
 export interface TouchpointsContext {
   readonly db: Database;
@@ -90,6 +94,86 @@ export async function getTouchpoint(ctx: TouchpointsContext, workspaceId: string
   const row = await findTouchpoint(ctx.db, workspaceId, id);
   if (!row) throw notFound('Touchpoint');
   return row;
+}
+
+/** One touchpoint with its delivery attempts, oldest first. */
+export async function getTouchpointDetail(ctx: TouchpointsContext, workspaceId: string, id: string) {
+  const row = await getTouchpoint(ctx, workspaceId, id);
+  return { row, attempts: await touchpointAttempts(ctx.db, workspaceId, id) };
+}
+
+export interface TaskOutcomeInput {
+  readonly outcome: TaskOutcome;
+  readonly notes?: string;
+  readonly reschedule_at?: string;
+}
+
+/**
+ * Records what a person did with a pending task. Every outcome but `rescheduled` completes it
+ * (completed_at, outcome, notes) and emits `task.completed` in the same transaction;
+ * `rescheduled` puts it back to `scheduled` at `reschedule_at`, where the pump picks it up
+ * again and it is re-rendered. 422 for a bad combination, 409 when it is not a pending task.
+ */
+export async function recordTaskOutcome(
+  ctx: TouchpointsContext,
+  workspaceId: string,
+  id: string,
+  input: TaskOutcomeInput,
+) {
+  const now = ctx.clock.now();
+  const rescheduling = input.outcome === 'rescheduled';
+  const at = input.reschedule_at === undefined ? undefined : new Date(input.reschedule_at);
+  if (rescheduling && at === undefined) {
+    throw unprocessable('`rescheduled` needs `reschedule_at`: when to do the task again.', [
+      { path: '/body/reschedule_at', message: 'required when outcome is rescheduled' },
+    ]);
+  }
+  if (!rescheduling && at !== undefined) {
+    throw unprocessable('`reschedule_at` goes only with the `rescheduled` outcome.', [
+      { path: '/body/reschedule_at', message: 'only allowed when outcome is rescheduled' },
+    ]);
+  }
+  if (at !== undefined && at <= now) {
+    throw unprocessable('`reschedule_at` must be in the future.', [
+      { path: '/body/reschedule_at', message: 'must be in the future' },
+    ]);
+  }
+  await ctx.db.transaction().execute(async (trx) => {
+    const recorded = await recordTaskOutcomeRow(
+      trx,
+      workspaceId,
+      id,
+      {
+        status: rescheduling ? 'scheduled' : 'completed',
+        outcome: input.outcome,
+        notes: input.notes ?? null,
+        completedAt: rescheduling ? null : now,
+        ...(at ? { dueAt: at } : {}),
+      },
+      now,
+    );
+    const row = await findTouchpoint(trx, workspaceId, id);
+    if (!row) throw notFound('Touchpoint');
+    if (!recorded) {
+      throw conflict(
+        'not_pending_task',
+        `The touchpoint is a ${row.channel} that is ${row.status}; only a pending task takes an outcome.`,
+      );
+    }
+    if (!rescheduling) {
+      await emitEvent(trx, {
+        workspaceId,
+        type: 'task.completed',
+        at: now,
+        data: touchpointEventData(row, row.content, {
+          outcome: input.outcome,
+          notes: input.notes ?? null,
+          completed_at: now.toISOString(),
+        }),
+      });
+    }
+  });
+  return getTouchpointDetail(ctx, workspaceId, id);
 }
 
 /**

@@ -1,0 +1,60 @@
+import type { Deps } from '../../deps.js';
+import type { PeriodicTask } from '../../queue/periodic.js';
+import type { QueueConsumer } from '../../queue/worker-host.js';
+import { dispatchConsumer } from './dispatch.jobs.js';
+import type { DispatchContext } from './dispatch.service.js';
+import { dispatchMetrics } from './dispatch-metrics.js';
+import { dispatchPumpTask, dispatchRecoveryTask, type PumpContext } from './dispatch-pump.js';
+import { dispatchQueue } from './dispatch-queue.js';
+import { smtpSender } from './email-sender.js';
+
+const contexts = new WeakMap<Deps, DispatchContext>();
+
+/** The dispatcher's context for a worker's deps: one pooled SMTP transport per deps. */
+function dispatchContext(deps: Deps): DispatchContext {
+  let ctx = contexts.get(deps);
+  if (!ctx) {
+    ctx = {
+      db: deps.db,
+      clock: deps.clock,
+      log: deps.log,
+      publicUrl: deps.config.publicUrl,
+      emailFrom: deps.config.emailFrom,
+      signingKey: () => deps.secrets.signingKey(),
+      email: deps.config.smtpUrl ? smtpSender(deps.config.smtpUrl) : undefined,
+      metrics: dispatchMetrics(deps.metrics),
+    };
+    contexts.set(deps, ctx);
+  }
+  return ctx;
+}
+
+function pumpContext(deps: Deps): PumpContext {
+  return {
+    db: deps.db,
+    clock: deps.clock,
+    queue: dispatchQueue(deps.redis, deps.config.queuePrefix),
+    horizonMs: deps.config.dispatchHorizonMs,
+    policy: { attempts: deps.config.dispatchAttempts, backoffMs: deps.config.dispatchBackoffMs },
+  };
+}
+
+/** The dispatch queue's consumer. */
+export function dispatchConsumers(deps: Deps): readonly QueueConsumer[] {
+  return [dispatchConsumer(dispatchContext(deps))];
+}
+
+/** The pump and the recovery; closing the recovery closes the SMTP pool (the last to stop). */
+export function dispatchTasks(deps: Deps): readonly PeriodicTask[] {
+  const pump = pumpContext(deps);
+  return [
+    dispatchPumpTask(pump),
+    {
+      ...dispatchRecoveryTask(pump),
+      close: async () => {
+        contexts.get(deps)?.email?.close();
+        contexts.delete(deps);
+      },
+    },
+  ];
+}

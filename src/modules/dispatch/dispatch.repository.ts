@@ -1,0 +1,279 @@
+import { type Kysely, sql, type Transaction } from 'kysely';
+import type { DB } from '../../db/types.js';
+import type { DueTouchpoint } from './dispatch-queue.js';
+
+type Db = Kysely<DB> | Transaction<DB>;
+
+/**
+ * Locks up to `limit` scheduled touchpoints due by `until`, across workspaces, skipping rows
+ * another pump holds: several workers pump at once without handing out the same row twice.
+ */
+export async function lockDueTouchpoints(
+  trx: Transaction<DB>,
+  until: Date,
+  limit: number,
+): Promise<DueTouchpoint[]> {
+  return trx
+    .selectFrom('touchpoints')
+    .select(['workspaceId', 'id', 'dueAt'])
+    .where('status', '=', 'scheduled')
+    .where('dueAt', '<=', until)
+    .orderBy('dueAt')
+    .limit(limit)
+    .forUpdate()
+    .skipLocked()
+    .execute();
+}
+
+/** Marks locked scheduled touchpoints as handed to the queue. */
+export async function markQueued(
+  trx: Transaction<DB>,
+  touchpoints: readonly DueTouchpoint[],
+  at: Date,
+): Promise<void> {
+  if (touchpoints.length === 0) return;
+  const byWorkspace = new Map<string, string[]>();
+  for (const t of touchpoints)
+    byWorkspace.set(t.workspaceId, [...(byWorkspace.get(t.workspaceId) ?? []), t.id]);
+  for (const [workspaceId, ids] of byWorkspace) {
+    await trx
+      .updateTable('touchpoints')
+      .set({ status: 'queued', queuedAt: at, updatedAt: at })
+      .where('workspaceId', '=', workspaceId)
+      .where('id', 'in', ids)
+      .where('status', '=', 'scheduled')
+      .execute();
+  }
+}
+
+/** The keyset position of the recovery scan. */
+export interface RecoveryKey {
+  readonly workspaceId: string;
+  readonly id: string;
+}
+
+/**
+ * Touchpoints that should have a job in Redis: every `queued` one, and `email` ones left in
+ * `sending` (a delivery that was retrying or cut short) untouched since `sendingIdleSince`,
+ * so one being delivered right now is left to its worker. Webhook touchpoints rest in
+ * `sending` until the webhook deliveries settle them, so they are not ours to re-queue.
+ */
+export async function touchpointsAwaitingJobs(
+  db: Db,
+  options: { readonly sendingIdleSince: Date; readonly after?: RecoveryKey; readonly limit: number },
+): Promise<DueTouchpoint[]> {
+  let query = db
+    .selectFrom('touchpoints')
+    .select(['workspaceId', 'id', 'dueAt'])
+    .where((eb) =>
+      eb.or([
+        eb('status', '=', 'queued'),
+        eb.and([
+          eb('status', '=', 'sending'),
+          eb('channel', '=', 'email'),
+          eb('updatedAt', '<', options.sendingIdleSince),
+        ]),
+      ]),
+    );
+  const after = options.after;
+  if (after)
+    query = query.where(sql<boolean>`(workspace_id, id) > (${after.workspaceId}::uuid, ${after.id}::uuid)`);
+  return query.orderBy('workspaceId').orderBy('id').limit(options.limit).execute();
+}
+
+/** The columns of a touchpoint the dispatcher reads and writes. */
+function touchpointColumns(db: Db) {
+  return db
+    .selectFrom('touchpoints')
+    .select([
+      'workspaceId',
+      'id',
+      'customerId',
+      'enrollmentId',
+      'playbookKey',
+      'playbookVersion',
+      'stepKey',
+      'channel',
+      'templateKey',
+      'taskKind',
+      'endpointId',
+      'dueAt',
+      'status',
+      'statusReason',
+      'templateVersion',
+      'variant',
+      'attempts',
+      'providerMessageId',
+      sql<string | null>`content::text`.as('contentText'),
+    ]);
+}
+
+export type DispatchTouchpointRow = Awaited<
+  ReturnType<ReturnType<typeof touchpointColumns>['executeTakeFirstOrThrow']>
+>;
+
+/** A touchpoint as it is now, without locking it (to learn which customer to lock first). */
+export async function peekTouchpoint(
+  db: Db,
+  workspaceId: string,
+  id: string,
+): Promise<DispatchTouchpointRow | undefined> {
+  return touchpointColumns(db).where('workspaceId', '=', workspaceId).where('id', '=', id).executeTakeFirst();
+}
+
+/** The touchpoint, locked until the transaction ends. */
+export async function lockTouchpoint(
+  trx: Transaction<DB>,
+  workspaceId: string,
+  id: string,
+): Promise<DispatchTouchpointRow | undefined> {
+  return touchpointColumns(trx)
+    .where('workspaceId', '=', workspaceId)
+    .where('id', '=', id)
+    .forUpdate()
+    .executeTakeFirst();
+}
+
+/**
+ * Locks the customer row. Every dispatch for a customer takes this lock first (before the
+ * touchpoint, the order ingest uses), so two of its touchpoints due at once see each other's
+ * sends when counting the frequency cap.
+ */
+export async function lockCustomer(trx: Transaction<DB>, workspaceId: string, customerId: string) {
+  return trx
+    .selectFrom('customers')
+    .selectAll()
+    .where('workspaceId', '=', workspaceId)
+    .where('id', '=', customerId)
+    .forUpdate()
+    .executeTakeFirst();
+}
+
+export type LockedCustomer = NonNullable<Awaited<ReturnType<typeof lockCustomer>>>;
+
+/** What the dispatcher needs besides the touchpoint and customer: enrollment, step, trigger, workspace. */
+export async function dispatchSurroundings(db: Db, touchpoint: DispatchTouchpointRow) {
+  const ws = touchpoint.workspaceId;
+  const enrollment = await db
+    .selectFrom('enrollments as e')
+    .innerJoin('playbookVersions as v', (join) =>
+      join
+        .onRef('v.workspaceId', '=', 'e.workspaceId')
+        .onRef('v.playbookId', '=', 'e.playbookId')
+        .onRef('v.version', '=', 'e.playbookVersion'),
+    )
+    .select([
+      'e.status',
+      'e.exitReason',
+      'e.triggerEventId',
+      // As text: the step's keys (send_if) are data, not column names to camel-case.
+      sql<string | null>`(SELECT s::text FROM jsonb_array_elements(v.document -> 'steps') s
+        WHERE s ->> 'key' = ${touchpoint.stepKey} LIMIT 1)`.as('stepText'),
+    ])
+    .where('e.workspaceId', '=', ws)
+    .where('e.id', '=', touchpoint.enrollmentId)
+    .executeTakeFirst();
+  const event = enrollment?.triggerEventId
+    ? await db
+        .selectFrom('events')
+        .select(['type', 'occurredAt', sql<string>`properties::text`.as('propertiesText')])
+        .where('workspaceId', '=', ws)
+        .where('id', '=', enrollment.triggerEventId)
+        .executeTakeFirst()
+    : undefined;
+  const workspace = await db
+    .selectFrom('workspaces')
+    .select(['name', 'timezone', 'country', 'currency', 'locale', 'settings'])
+    .where('id', '=', ws)
+    .executeTakeFirstOrThrow();
+  return { enrollment, event, workspace };
+}
+
+/**
+ * When the customer's other touchpoints of a channel went out (or started going out) since
+ * `since`, newest first: what a frequency cap counts.
+ */
+export async function recentSends(
+  db: Db,
+  touchpoint: DispatchTouchpointRow,
+  since: Date,
+  limit: number,
+): Promise<Date[]> {
+  const at = sql<Date>`coalesce(sent_at, updated_at)`;
+  const rows = await db
+    .selectFrom('touchpoints')
+    .select(at.as('at'))
+    .where('workspaceId', '=', touchpoint.workspaceId)
+    .where('customerId', '=', touchpoint.customerId)
+    .where('channel', '=', touchpoint.channel)
+    .where('status', 'in', ['sent', 'sending'])
+    .where('id', '!=', touchpoint.id)
+    .where(at, '>', since)
+    .orderBy(at, 'desc')
+    .limit(limit)
+    .execute();
+  return rows.map((row) => new Date(row.at));
+}
+
+/** The changes the dispatcher makes to a touchpoint; only the given fields are set. */
+export interface TouchpointChange {
+  readonly status: string;
+  readonly statusReason?: string | null;
+  readonly dueAt?: Date;
+  readonly queuedAt?: Date | null;
+  readonly content?: unknown;
+  readonly templateVersion?: number | null;
+  readonly variant?: string | null;
+  readonly sentAt?: Date;
+  readonly deliveredAt?: Date;
+  readonly providerMessageId?: string | null;
+  readonly countAttempt?: boolean;
+}
+
+/**
+ * Applies a change if the touchpoint is still in one of `from`; returns the attempt count
+ * after it, or undefined when the status had moved on (someone else got there first).
+ */
+export async function changeTouchpoint(
+  db: Db,
+  workspaceId: string,
+  id: string,
+  from: readonly string[],
+  change: TouchpointChange,
+  at: Date,
+): Promise<number | undefined> {
+  const { content, countAttempt, ...fields } = change;
+  const row = await db
+    .updateTable('touchpoints')
+    .set({
+      ...fields,
+      ...(content === undefined ? {} : { content: JSON.stringify(content) }),
+      ...(countAttempt ? { attempts: sql<number>`attempts + 1` } : {}),
+      updatedAt: at,
+    })
+    .where('workspaceId', '=', workspaceId)
+    .where('id', '=', id)
+    .where('status', 'in', from)
+    .returning('attempts')
+    .executeTakeFirst();
+  return row?.attempts;
+}
+
+export interface NewAttempt {
+  readonly workspaceId: string;
+  readonly touchpointId: string;
+  readonly attempt: number;
+  readonly at: Date;
+  readonly status: 'succeeded' | 'failed';
+  readonly error: string | null;
+  readonly providerMessageId: string | null;
+}
+
+/** Records one delivery attempt; a repeat of the same attempt number is ignored. */
+export async function insertAttempt(db: Db, attempt: NewAttempt): Promise<void> {
+  await db
+    .insertInto('touchpointAttempts')
+    .values(attempt)
+    .onConflict((oc) => oc.columns(['workspaceId', 'touchpointId', 'attempt']).doNothing())
+    .execute();
+}

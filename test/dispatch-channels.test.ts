@@ -1,0 +1,294 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { call, createWorkspace, problemOf, startTestApp, type TestApp } from './helpers/app.js';
+import { TestClock } from './helpers/clock.js';
+import { clearPlaybooks, create, outboxFor, touchpointRow, waitForStatus } from './helpers/dispatch.js';
+import type { TouchpointItem } from './helpers/touchpoints.js';
+import { startTestWorker, type TestWorker } from './helpers/worker.js';
+
+// Friday 20 Nov 2026, 09:00 in São Paulo. No SMTP_URL in this file.
+const START = '2026-11-20T12:00:00Z';
+const ENDPOINT = '019a9a6e-1f00-7000-8000-0000000000e1';
+const SETTLED = ['sent', 'failed', 'skipped', 'cancelled', 'pending', 'sending'];
+
+const clock = new TestClock(START);
+let t: TestApp;
+let worker: TestWorker;
+let shop: { id: string; key: string };
+let seq = 0;
+
+beforeAll(async () => {
+  t = await startTestApp({ clock });
+  worker = startTestWorker(t.deps);
+  shop = await createWorkspace(t.app, { timezone: 'America/Sao_Paulo' });
+  await clearPlaybooks(t.app, shop.key);
+  await create(t.app, shop.key, '/v1/templates', {
+    key: 'call-script',
+    channel: 'task',
+    locale: 'pt-BR',
+    tone: 'informal',
+    variants: [
+      {
+        key: 'a',
+        weight: 1,
+        script: {
+          opening: 'Oi, {{ customer.first_name }}! Aqui é da loja.',
+          diagnosis: ['Como foi a entrega do pedido {{ event.properties.order_id }}?'],
+          value_proposal: 'Podemos ajudar a configurar.',
+          call_to_action: 'Agendar uma demonstração.',
+          objections: [{ objection: 'Sem tempo', answer: 'São 15 minutos.' }],
+          escalation: 'Reclamação grave: passar ao gerente.',
+        },
+      },
+    ],
+  });
+  await create(t.app, shop.key, '/v1/templates', {
+    key: 'crm-push',
+    channel: 'webhook',
+    locale: 'pt-BR',
+    tone: 'informal',
+    variants: [
+      {
+        key: 'a',
+        weight: 1,
+        payload: { who: '{{ customer.id }}', order: '{{ event.properties.order_id }}' },
+      },
+    ],
+  });
+  await create(t.app, shop.key, '/v1/templates', {
+    key: 'plain-mail',
+    channel: 'email',
+    locale: 'pt-BR',
+    tone: 'informal',
+    variants: [{ key: 'a', weight: 1, subject: 'Oi, {{ customer.first_name }}', text: 'Obrigado!' }],
+  });
+  await create(t.app, shop.key, '/v1/playbooks', {
+    key: 'mixed',
+    name: 'Mixed channels',
+    trigger: { event: 'custom.mixed' },
+    reentry: 'always',
+    steps: [
+      { key: 'call', after: 'PT1H', channel: 'task', task: { kind: 'call' }, template: 'call-script' },
+      { key: 'crm', after: 'PT1H', channel: 'webhook', template: 'crm-push', endpoint: ENDPOINT },
+      { key: 'mail', after: 'PT1H', channel: 'email', template: 'plain-mail' },
+    ],
+  });
+});
+
+afterAll(async () => {
+  await worker?.close();
+  await t?.close();
+});
+
+/** Plans the mixed playbook for a new customer; returns its touchpoints by step. */
+async function plan(): Promise<{ customerId: string; byStep: Record<string, TouchpointItem> }> {
+  clock.set(START);
+  const customerId = `c-${++seq}`;
+  const response = await call(t.app, 'POST', '/v1/events', shop.key, {
+    id: `e-${seq}`,
+    type: 'custom.mixed',
+    occurred_at: START,
+    customer: { id: customerId, name: 'Bia Lima', email: `bia${seq}@example.com`, phone: '+5511988887777' },
+    properties: { order_id: `o-${seq}` },
+  });
+  expect(response.statusCode, response.body).toBe(202);
+  const list = await call(t.app, 'GET', `/v1/touchpoints?customer_id=${customerId}`, shop.key);
+  const items = list.json().data as TouchpointItem[];
+  return { customerId, byStep: Object.fromEntries(items.map((item) => [item.step, item])) };
+}
+
+/** Runs everything due at the touchpoints' due time and waits until each has moved on. */
+async function dispatchAll(items: TouchpointItem[]) {
+  clock.set(items[0]?.due_at ?? START);
+  await worker.runNow('dispatch-pump');
+  return Promise.all(items.map((item) => waitForStatus(t.deps.db, item.id, SETTLED)));
+}
+
+const detail = async (id: string) => (await call(t.app, 'GET', `/v1/touchpoints/${id}`, shop.key)).json();
+const outcome = (id: string, body: unknown) =>
+  call(t.app, 'POST', `/v1/touchpoints/${id}/outcome`, shop.key, body);
+
+describe('channels without SMTP', () => {
+  it('email with SMTP_URL unset: rendered and stored, skipped (smtp_not_configured)', async () => {
+    const { byStep } = await plan();
+    const mail = byStep.mail as TouchpointItem;
+    const [row] = await dispatchAll([mail]);
+    expect(row).toMatchObject({ status: 'skipped', statusReason: 'smtp_not_configured', variant: 'a' });
+    expect((await detail(mail.id)).content).toMatchObject({
+      channel: 'email',
+      subject: 'Oi, Bia',
+      text: 'Obrigado!',
+    });
+    expect(await outboxFor(t.deps.db, mail.id)).toEqual([]);
+  });
+
+  it('webhook step: sending with its payload, and exactly one touchpoint.due for its endpoint in the outbox', async () => {
+    const { customerId, byStep } = await plan();
+    const crm = byStep.crm as TouchpointItem;
+    const [row] = await dispatchAll([crm]);
+    expect(row).toMatchObject({ status: 'sending', templateVersion: 1, variant: 'a' });
+    const content = (await detail(crm.id)).content;
+    expect(content).toMatchObject({ channel: 'webhook', payload: { who: customerId, order: `o-${seq}` } });
+    const events = await outboxFor(t.deps.db, crm.id);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      id: crm.id,
+      type: 'touchpoint.due',
+      endpointId: ENDPOINT,
+      dispatchedAt: null,
+    });
+    expect(events[0]?.data).toEqual({
+      touchpoint: {
+        id: crm.id,
+        playbook: 'mixed',
+        step: 'crm',
+        channel: 'webhook',
+        due_at: crm.due_at,
+        status: 'sending',
+      },
+      customer: {
+        id: customerId,
+        name: 'Bia Lima',
+        email: `bia${seq}@example.com`,
+        phone: '+5511988887777',
+        segment: null,
+      },
+      content,
+    });
+    // A duplicate job finds it sending and leaves it to the webhook deliveries.
+    clock.set(crm.due_at);
+    await worker.runNow('dispatch-recovery');
+    expect(await outboxFor(t.deps.db, crm.id)).toHaveLength(1);
+  });
+
+  it('task: pending at due time with its rendered script, task.created in the outbox, on the calendar', async () => {
+    const { byStep } = await plan();
+    const task = byStep.call as TouchpointItem;
+    const [row] = await dispatchAll([task]);
+    expect(row).toMatchObject({ status: 'pending', variant: 'a' });
+    const shown = await detail(task.id);
+    expect(shown.content).toMatchObject({
+      channel: 'task',
+      script: {
+        opening: 'Oi, Bia! Aqui é da loja.',
+        diagnosis: [`Como foi a entrega do pedido o-${seq}?`],
+        objections: [{ objection: 'Sem tempo', answer: 'São 15 minutos.' }],
+      },
+    });
+    const events = await outboxFor(t.deps.db, task.id);
+    expect(events.map((e) => e.type)).toEqual(['task.created']);
+    expect(events[0]?.data).toMatchObject({
+      touchpoint: { status: 'pending' },
+      content: { script: { opening: 'Oi, Bia! Aqui é da loja.' } },
+    });
+    const calendar = await call(
+      t.app,
+      'GET',
+      '/v1/calendar?from=2026-11-20&to=2026-11-20&status=pending',
+      shop.key,
+    );
+    expect(calendar.statusCode, calendar.body).toBe(200);
+    const ids = calendar
+      .json()
+      .days.flatMap((d: { touchpoints: { id: string }[] }) => d.touchpoints.map((x) => x.id));
+    expect(ids).toContain(task.id);
+  });
+});
+
+describe('POST /v1/touchpoints/{id}/outcome', () => {
+  const pendingTask = async () => {
+    const { byStep } = await plan();
+    const task = byStep.call as TouchpointItem;
+    await dispatchAll([task]);
+    return { task, others: byStep };
+  };
+
+  it('completes a pending task with outcome and notes, and emits task.completed', async () => {
+    const { task } = await pendingTask();
+    clock.set('2026-11-20T14:00:00Z');
+    const response = await outcome(task.id, { outcome: 'converted', notes: 'Comprou o plano anual.' });
+    expect(response.statusCode, response.body).toBe(200);
+    expect(response.json()).toMatchObject({
+      status: 'completed',
+      outcome: 'converted',
+      outcome_notes: 'Comprou o plano anual.',
+    });
+    const row = await touchpointRow(t.deps.db, task.id);
+    expect(row.completedAt?.toISOString()).toBe('2026-11-20T14:00:00.000Z');
+    expect(row.convertedAt?.toISOString()).toBe('2026-11-20T14:00:00.000Z');
+    const events = await outboxFor(t.deps.db, task.id);
+    expect(events.map((e) => e.type)).toEqual(['task.created', 'task.completed']);
+    expect(events[1]?.data).toMatchObject({
+      touchpoint: { id: task.id, status: 'completed' },
+      outcome: 'converted',
+      notes: 'Comprou o plano anual.',
+    });
+    // Only once: a completed task is no longer pending.
+    const again = await outcome(task.id, { outcome: 'completed' });
+    expect(again.statusCode).toBe(409);
+    expect(problemOf(again).code).toBe('not_pending_task');
+  });
+
+  it('rescheduled: back to scheduled at reschedule_at, then pending again when due', async () => {
+    const { task } = await pendingTask();
+    const response = await outcome(task.id, {
+      outcome: 'rescheduled',
+      reschedule_at: '2026-11-23T14:00:00Z',
+      notes: 'Pediu para ligar segunda.',
+    });
+    expect(response.statusCode, response.body).toBe(200);
+    expect(response.json()).toMatchObject({
+      status: 'scheduled',
+      due_at: '2026-11-23T14:00:00.000Z',
+      outcome: 'rescheduled',
+    });
+    expect((await outboxFor(t.deps.db, task.id)).map((e) => e.type)).toEqual(['task.created']);
+    clock.set('2026-11-23T14:00:00Z');
+    await worker.runNow('dispatch-pump');
+    expect(await waitForStatus(t.deps.db, task.id, ['pending'])).toMatchObject({ status: 'pending' });
+  });
+
+  it('refuses bad input with problem+json naming the field, and changes nothing', async () => {
+    const { task, others } = await pendingTask();
+    const cases: [unknown, number, string][] = [
+      [{ outcome: 'maybe' }, 400, '/body/outcome'],
+      [{}, 400, '/body/outcome'],
+      [{ outcome: 'completed', extra: 1 }, 400, '/body/extra'],
+      [{ outcome: 'rescheduled' }, 422, '/body/reschedule_at'],
+      [{ outcome: 'rescheduled', reschedule_at: '2026-11-01T00:00:00Z' }, 422, '/body/reschedule_at'],
+      [{ outcome: 'completed', reschedule_at: '2026-12-01T00:00:00Z' }, 422, '/body/reschedule_at'],
+      [{ outcome: 'rescheduled', reschedule_at: 'tomorrow' }, 400, '/body/reschedule_at'],
+    ];
+    for (const [body, status, path] of cases) {
+      const response = await outcome(task.id, body);
+      expect(response.statusCode, JSON.stringify(body)).toBe(status);
+      const problem = problemOf(response);
+      expect(
+        problem.errors?.map((e) => e.path),
+        JSON.stringify(problem),
+      ).toContain(path);
+    }
+    expect(await touchpointRow(t.deps.db, task.id)).toMatchObject({ status: 'pending', outcome: null });
+    // Not a pending task: an email, a scheduled task, an unknown id.
+    const mail = others.mail as TouchpointItem;
+    expect(problemOf(await outcome(mail.id, { outcome: 'completed' })).status).toBe(409);
+    expect((await outcome('019a9a6e-1f00-7000-8000-00000000dead', { outcome: 'completed' })).statusCode).toBe(
+      404,
+    );
+    expect((await touchpointRow(t.deps.db, mail.id)).outcome).toBeNull();
+  });
+});
+
+describe('metrics', () => {
+  it('exposes queue depths, dispatch outcomes and due→sent lag', async () => {
+    const response = await call(t.app, 'GET', '/metrics', undefined);
+    expect(response.statusCode).toBe(200);
+    expect(response.body).toMatch(/posvenda_queue_jobs\{queue="dispatch",state="delayed"\} \d+/);
+    expect(response.body).toMatch(
+      /posvenda_dispatch_outcomes_total\{channel="task",status="pending"\} [1-9]/,
+    );
+    expect(response.body).toMatch(
+      /posvenda_dispatch_outcomes_total\{channel="email",status="skipped"\} [1-9]/,
+    );
+    expect(response.body).toMatch(/posvenda_dispatch_lag_seconds_count\{channel="task"\} [1-9]/);
+  });
+});
