@@ -51,7 +51,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     return503OnClosing: true,
     // Tracking tokens travel as a path segment (/t/c/{token}), and a click token seals its
     // destination URL: far past the router's default of 100 characters.
-    maxParamLength: 8192,
+    routerOptions: { maxParamLength: 8192 },
     // Fastify calls the factory with the shared schemas and the result with { schema, httpPart };
     // its published type describes the plain Ajv compile signature instead, hence the cast.
     schemaController: {
