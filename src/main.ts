@@ -6,6 +6,7 @@ import { type Config, loadConfig } from './config.js';
 import { createDb, ensureDatabase } from './db/client.js';
 import { migrateToLatest } from './db/migrate.js';
 import { closeDeps, createDeps, type Deps } from './deps.js';
+import { buildOpsApp } from './ops-app.js';
 import { periodicTasks, queueConsumers } from './queue/consumers.js';
 import { PeriodicHost } from './queue/periodic.js';
 import { WorkerHost } from './queue/worker-host.js';
@@ -42,6 +43,13 @@ async function startApi(deps: Deps): Promise<FastifyInstance> {
   return app;
 }
 
+/** A worker alone serves only health and metrics on PORT, for probes and Prometheus. */
+async function startOps(deps: Deps): Promise<FastifyInstance> {
+  const app = await buildOpsApp(deps);
+  await app.listen({ port: deps.config.port, host: deps.config.host });
+  return app;
+}
+
 async function run(command: Command, config: Config): Promise<void> {
   await migrate(config);
   if (command === 'migrate') return;
@@ -59,7 +67,7 @@ async function run(command: Command, config: Config): Promise<void> {
   // Resolve the signing key now, so a missing SECRET_KEY is generated and warned about at start.
   await deps.secrets.signingKey();
 
-  const app = command === 'api' || command === 'all' ? await startApi(deps) : undefined;
+  const app = command === 'api' || command === 'all' ? await startApi(deps) : await startOps(deps);
   const workers = new WorkerHost({
     redisUrl: config.redisUrl,
     prefix: config.queuePrefix,

@@ -116,4 +116,31 @@ describe('posvenda command line', () => {
       run.child.kill('SIGKILL');
     }
   }, 150_000);
+  it('`worker` serves health and Prometheus metrics (dispatch lag and outcomes) on PORT, and no API', async () => {
+    const port = await freePort();
+    const run = spawnMain('worker', {
+      DATABASE_URL: freshDatabaseUrl('worker'),
+      REDIS_URL: testEnv().redisUrl,
+      QUEUE_PREFIX: testEnv().prefix,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+    });
+    try {
+      await waitFor(
+        async () => ((await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200 ? true : undefined),
+        60_000,
+        "the worker's /readyz 200",
+      );
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      expect(metrics).toContain('# TYPE posvenda_dispatch_lag_seconds histogram');
+      expect(metrics).toContain('# TYPE posvenda_dispatch_outcomes_total counter');
+      expect(metrics).toMatch(/posvenda_queue_jobs\{queue="dispatch",state="waiting"\} \d+/);
+      expect((await fetch(`http://127.0.0.1:${port}/v1/workspaces`)).status).toBe(404);
+      run.child.kill('SIGTERM');
+      expect(await run.exited).toBe(0);
+    } finally {
+      run.child.kill('SIGKILL');
+    }
+  }, 150_000);
 });

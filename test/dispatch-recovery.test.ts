@@ -224,6 +224,9 @@ describe('a worker process killed mid-run (SIGKILL) and restarted', () => {
       PUBLIC_URL: 'https://posvenda.example.com',
       WORKER_CONCURRENCY: '3',
       LOG_LEVEL: 'warn',
+      // The worker serves /metrics on PORT: any free one.
+      PORT: '0',
+      HOST: '127.0.0.1',
     });
     spawned.push(s);
     return s;
