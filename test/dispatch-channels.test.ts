@@ -247,6 +247,17 @@ describe('POST /v1/touchpoints/{id}/outcome', () => {
     expect(await waitForStatus(t.deps.db, task.id, ['pending'])).toMatchObject({ status: 'pending' });
   });
 
+  it('a pending task can still be cancelled (by hand here; exits and erasure use the same rule)', async () => {
+    const { task } = await pendingTask();
+    const response = await call(t.app, 'POST', `/v1/touchpoints/${task.id}/cancel`, shop.key);
+    expect(response.statusCode, response.body).toBe(200);
+    expect(await touchpointRow(t.deps.db, task.id)).toMatchObject({
+      status: 'cancelled',
+      statusReason: 'manual',
+    });
+    expect(problemOf(await outcome(task.id, { outcome: 'completed' })).code).toBe('not_pending_task');
+  });
+
   it('refuses bad input with problem+json naming the field, and changes nothing', async () => {
     const { task, others } = await pendingTask();
     const cases: [unknown, number, string][] = [

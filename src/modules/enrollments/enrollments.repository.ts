@@ -148,8 +148,8 @@ export async function insertTouchpoints(
     .execute();
 }
 
-/** Statuses a touchpoint can still be cancelled from (nothing has gone out yet). */
-export const CANCELLABLE_STATUSES = ['scheduled', 'queued'] as const;
+/** Statuses a touchpoint can still be cancelled from: nothing has gone out, no task was done yet. */
+export const CANCELLABLE_STATUSES = ['scheduled', 'queued', 'pending'] as const;
 
 /** Cancels what the enrollments still had pending, with a reason. */
 export async function cancelPendingTouchpoints(

@@ -69,7 +69,7 @@ export const touchpointsRoutes: FastifyPluginAsyncTypebox<{ ctx: TouchpointsCont
       schema: {
         tags,
         operationId: 'cancelTouchpoint',
-        summary: 'Cancel a touchpoint that is still scheduled or queued',
+        summary: 'Cancel a touchpoint still scheduled or queued, or a task still pending',
         description:
           'The touchpoint becomes `cancelled` with reason `manual`. One that is sending, sent, pending or ' +
           'already ended answers 409 `not_cancellable`. Needs an admin key: cancelling changes what ' +

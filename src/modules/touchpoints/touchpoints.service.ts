@@ -177,8 +177,8 @@ export async function recordTaskOutcome(
 }
 
 /**
- * Cancels a touchpoint that has not started going out (scheduled or queued): the pump and the
- * dispatcher re-check the status, so a queued job finds it cancelled and does nothing.
+ * Cancels a touchpoint that has not started going out (scheduled or queued), or a task nobody has
+ * done yet (pending): the dispatcher re-checks the status, so a queued job finds it cancelled.
  */
 export async function cancelTouchpoint(ctx: TouchpointsContext, workspaceId: string, id: string) {
   const now = ctx.clock.now();
@@ -188,7 +188,7 @@ export async function cancelTouchpoint(ctx: TouchpointsContext, workspaceId: str
     throw new AppError(
       'not_cancellable',
       409,
-      `The touchpoint is ${row.status}; only scheduled or queued touchpoints can be cancelled.`,
+      `The touchpoint is ${row.status}; only scheduled or queued touchpoints and pending tasks can be cancelled.`,
     );
   }
   return row;
