@@ -201,6 +201,24 @@ describe('webhook delivery', () => {
     expect(rx.at(target)).toHaveLength(0);
   });
 
+  it('records an answer whose body holds NUL bytes (Postgres text cannot), once', async () => {
+    const p = path('nul');
+    rx.answer(p, { status: 200, body: 'ok\u0000binary\u0000' });
+    const endpoint = await createEndpoint(t.app, shop.key, rx.url + p, ['task.created']);
+    await emit(t.deps, shop.id, 'task.created', { task: { id: 't-nul' } });
+    await relay();
+    const [delivery] = await waitForDeliveries(
+      t.app,
+      shop.key,
+      endpoint.id,
+      (d) => d[0]?.status === 'succeeded',
+    );
+    expect(delivery!.attempt_log).toEqual([
+      expect.objectContaining({ attempt: 1, status_code: 200, response_excerpt: 'ok\ufffdbinary\ufffd' }),
+    ]);
+    expect(rx.at(p)).toHaveLength(1);
+  });
+
   it('times out a hanging receiver without holding up another endpoint; an in-flight delivery cannot be retried', async () => {
     const slow = path('hang');
     const fast = path('fast');
