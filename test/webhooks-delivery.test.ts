@@ -2,7 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { relayOutbox } from '../src/modules/webhooks/outbox-relay.js';
-import { webhookConsumer, webhookTasks } from '../src/modules/webhooks/webhooks.jobs.js';
+import {
+  createWebhookQueue,
+  enqueueDeliveries,
+  webhookConsumer,
+  webhookTasks,
+} from '../src/modules/webhooks/webhooks.jobs.js';
 import { PeriodicHost } from '../src/queue/periodic.js';
 import { call, createWorkspace, problemOf, startTestApp, type TestApp } from './helpers/app.js';
 import { type Receiver, startReceiver, waitFor } from './helpers/webhook-receiver.js';
@@ -378,6 +383,46 @@ describe('recovery', () => {
     await sleep(300);
     expect(rx.at(p)).toHaveLength(0);
     await lease(-1000);
+    await worker.runNow('webhook-sweep');
+    await waitForDeliveries(t.app, shop.key, endpoint.id, (d) => d[0]?.status === 'succeeded');
+    expect(rx.at(p)).toHaveLength(1);
+  });
+
+  it('does not attempt a delivery before its retry is due when its job runs early', async () => {
+    const shop = await createWorkspace(t.app);
+    const p = path('early');
+    const endpoint = await createEndpoint(t.app, shop.key, rx.url + p, ['task.created']);
+    await emit(t.deps, shop.id, 'task.created', { task: { id: 't-early' } });
+    await relayOutbox({
+      db: t.deps.db,
+      clock: t.deps.clock,
+      maxAttempts: SCHEDULE.length,
+      enqueue: async () => {},
+    });
+    // As a worker killed between recording a failed attempt and delaying its job leaves it: the
+    // retry is due in a minute, and the stalled job is run again at once.
+    const due = (ms: number) =>
+      t.deps.db
+        .updateTable('webhookDeliveries')
+        .set({ nextAttemptAt: new Date(Date.now() + ms) })
+        .where('workspaceId', '=', shop.id)
+        .execute();
+    await due(60_000);
+    const [pending] = await deliveriesOf(t.app, shop.key, endpoint.id);
+    const queue = createWebhookQueue(t.deps.redis, t.deps.config.queuePrefix);
+    try {
+      await enqueueDeliveries(queue, [{ workspaceId: shop.id, id: pending!.id }]);
+      await waitFor(async () => (await queue.getJob(pending!.id))?.isDelayed(), 10_000, 'the job delayed');
+      expect(rx.at(p)).toHaveLength(0);
+      expect((await deliveriesOf(t.app, shop.key, endpoint.id))[0]).toMatchObject({
+        status: 'pending',
+        attempts: 0,
+      });
+    } finally {
+      await queue.close();
+    }
+    // Once due, it goes (the sweep brings the waiting job forward), once.
+    await due(-1000);
     await worker.runNow('webhook-sweep');
     await waitForDeliveries(t.app, shop.key, endpoint.id, (d) => d[0]?.status === 'succeeded');
     expect(rx.at(p)).toHaveLength(1);

@@ -84,6 +84,10 @@ export async function deliverWebhook(
   if (!delivery) return { kind: 'skipped' };
   // Its endpoint is busy: come back shortly, without spending an attempt.
   if (delivery === 'busy') return { kind: 'retry', delayMs: jittered(BUSY_DELAY_MS, 0.5) };
+  // Its job ran before the attempt is due: it waits for it, without spending an attempt.
+  if ('notBefore' in delivery) {
+    return { kind: 'retry', delayMs: Math.max(0, delivery.notBefore.getTime() - now.getTime()) };
+  }
   if (!delivery.endpointLive) {
     await ctx.db.transaction().execute(async (trx) => {
       await cancelDelivery(trx, workspaceId, deliveryId, now);
