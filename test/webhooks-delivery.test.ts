@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { uuidv7 } from '../src/ids.js';
 import { relayOutbox } from '../src/modules/webhooks/outbox-relay.js';
 import {
   createWebhookQueue,
@@ -425,6 +426,73 @@ describe('recovery', () => {
     await due(-1000);
     await worker.runNow('webhook-sweep');
     await waitForDeliveries(t.app, shop.key, endpoint.id, (d) => d[0]?.status === 'succeeded');
+    expect(rx.at(p)).toHaveLength(1);
+  });
+
+  it('sweeps past a page of overdue deliveries with live jobs to a lost one behind them', async () => {
+    const shop = await createWorkspace(t.app);
+    const p = path('behind');
+    const endpoint = await createEndpoint(t.app, shop.key, rx.url + p, ['task.created']);
+    await emit(t.deps, shop.id, 'task.created', { task: { id: 't-behind' } });
+    await relayOutbox({
+      db: t.deps.db,
+      clock: t.deps.clock,
+      maxAttempts: SCHEDULE.length,
+      enqueue: async () => {},
+    });
+    const [lost] = await deliveriesOf(t.app, shop.key, endpoint.id);
+    await t.deps.db
+      .updateTable('webhookDeliveries')
+      .set({ nextAttemptAt: new Date(Date.now() - 5_000) })
+      .where('workspaceId', '=', shop.id)
+      .execute();
+    // A page (500) of deliveries more overdue still, whose jobs wait in the queue: a backlog
+    // behind a slow endpoint. Stand-ins, removed before the queue runs again.
+    const older = new Date(Date.now() - 60_000);
+    const ahead = Array.from({ length: 500 }, () => uuidv7(older));
+    await t.deps.db
+      .insertInto('webhookDeliveries')
+      .values(
+        ahead.map((id) => ({
+          workspaceId: shop.id,
+          id,
+          endpointId: endpoint.id,
+          eventId: randomUUID(),
+          eventType: 'task.created',
+          status: 'pending',
+          attempts: 0,
+          maxAttempts: SCHEDULE.length,
+          nextAttemptAt: new Date(Date.now() - 10_000),
+          createdAt: older,
+          updatedAt: older,
+        })),
+      )
+      .execute();
+    const queue = createWebhookQueue(t.deps.redis, t.deps.config.queuePrefix);
+    await queue.pause();
+    try {
+      await enqueueDeliveries(
+        queue,
+        ahead.map((id) => ({ workspaceId: shop.id, id })),
+      );
+      await worker.runNow('webhook-sweep');
+      expect(await queue.getJob(lost!.id)).toBeTruthy();
+    } finally {
+      await Promise.all(ahead.map((id) => queue.remove(id)));
+      await t.deps.db
+        .updateTable('webhookDeliveries')
+        .set({ status: 'cancelled', nextAttemptAt: null })
+        .where('workspaceId', '=', shop.id)
+        .where('id', 'in', ahead)
+        .execute();
+      await queue.resume();
+      await queue.close();
+    }
+    await waitFor(
+      async () => (await deliveriesOf(t.app, shop.key, endpoint.id))[0]?.status === 'succeeded',
+      10_000,
+      'the lost delivery',
+    );
     expect(rx.at(p)).toHaveLength(1);
   });
 

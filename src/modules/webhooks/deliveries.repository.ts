@@ -183,20 +183,43 @@ export async function eventDeliveryTally(
   return row;
 }
 
-/** Deliveries whose attempt is overdue (a lost job) or whose in-flight lease ran out (a dead worker). */
+export interface OverdueDelivery {
+  readonly workspaceId: string;
+  readonly id: string;
+  readonly nextAttemptAt: Date;
+}
+
+/**
+ * Deliveries whose attempt is overdue (a lost job) or whose in-flight lease ran out (a dead
+ * worker), most overdue first, after `after` (the last one of the previous page).
+ */
 export async function overdueDeliveries(
   db: Db,
   before: Date,
   limit: number,
-): Promise<{ workspaceId: string; id: string }[]> {
-  return db
+  after?: { readonly nextAttemptAt: Date; readonly workspaceId: string; readonly id: string },
+): Promise<OverdueDelivery[]> {
+  let query = db
     .selectFrom('webhookDeliveries')
-    .select(['workspaceId', 'id'])
+    .select(['workspaceId', 'id', 'nextAttemptAt'])
     .where('status', 'in', ['pending', 'sending'])
-    .where('nextAttemptAt', '<=', before)
+    .where('nextAttemptAt', '<=', before);
+  if (after) {
+    query = query.where((eb) =>
+      eb(
+        eb.refTuple('nextAttemptAt', 'workspaceId', 'id'),
+        '>',
+        eb.tuple(after.nextAttemptAt, after.workspaceId, after.id),
+      ),
+    );
+  }
+  const rows = await query
     .orderBy('nextAttemptAt')
+    .orderBy('workspaceId')
+    .orderBy('id')
     .limit(limit)
     .execute();
+  return rows as OverdueDelivery[];
 }
 
 export interface DeliveryRow {
