@@ -2,6 +2,7 @@ import dns from 'node:dns';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { uuidv7 } from '../src/ids.js';
 import { checkHost, forbiddenRange, guardedLookup } from '../src/modules/webhooks/address-guard.js';
+import { postWebhook } from '../src/modules/webhooks/webhook-http.js';
 import { generateSecret, sealSecret } from '../src/modules/webhooks/webhook-secret.js';
 import { webhookConsumer, webhookTasks } from '../src/modules/webhooks/webhooks.jobs.js';
 import { insertEndpoint } from '../src/modules/webhooks/webhooks.repository.js';
@@ -107,6 +108,24 @@ describe('names with several addresses', () => {
       expect((await call(t.app, 'GET', '/v1/webhooks', shop.key)).json().data).toEqual([]);
     },
   );
+
+  it('that all fail to connect give an error that says why (not a blank one)', async () => {
+    vi.spyOn(dns, 'lookup').mockImplementation(((
+      _host: string,
+      options: { all?: boolean },
+      callback: (error: null, ...rest: unknown[]) => void,
+    ) =>
+      options.all ? callback(null, answers('127.0.0.1', '::1')) : callback(null, '127.0.0.1', 4)) as never);
+    const response = await postWebhook({
+      url: 'http://dual-stack.example:1/hook',
+      headers: {},
+      body: '{}',
+      timeoutMs: 5000,
+      allowPrivate: true,
+    });
+    expect(response.statusCode).toBeNull();
+    expect(response.error).toMatch(/127\.0\.0\.1:1/);
+  });
 
   it('are let through when every address is public', async () => {
     resolveTo('93.184.216.34', '2606:2800:220:1::1');

@@ -72,7 +72,7 @@ export function postWebhook(request: WebhookRequest): Promise<WebhookResponse> {
       const refused = error.code === 'EFORBIDDENADDRESS';
       finish({
         statusCode: null,
-        error: storable(refused ? `refused: ${error.message}` : error.message),
+        error: storable(refused ? `refused: ${error.message}` : messageOf(error)),
         excerpt: null,
       });
     });
@@ -96,4 +96,15 @@ export function postWebhook(request: WebhookRequest): Promise<WebhookResponse> {
     });
     req.end(request.body);
   });
+}
+
+/**
+ * What went wrong, never blank: a name with several addresses (A and AAAA) that all fail to
+ * connect gives an AggregateError whose own message is empty; its parts say what happened.
+ */
+function messageOf(error: NodeJS.ErrnoException): string {
+  if (error.message) return error.message;
+  const parts = error instanceof AggregateError ? error.errors : [];
+  const messages = parts.map((part: unknown) => (part instanceof Error ? part.message : String(part)));
+  return messages.filter(Boolean).join('; ') || error.code || 'connection failed';
 }
