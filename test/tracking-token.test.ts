@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { trackingLinks } from '../src/modules/tracking/tracking-links.js';
+import {
+  surveyThanksPage,
+  unsubscribeConfirmPage,
+  unsubscribedPage,
+} from '../src/modules/tracking/tracking-pages.js';
 import { signTrackingToken, verifyTrackingToken } from '../src/modules/tracking/tracking-token.js';
 
 const key = Buffer.from('k'.repeat(40));
@@ -44,5 +49,24 @@ describe('tracking tokens', () => {
       'https://loja.example/a',
     );
     expect(verifyTrackingToken(key, links.openPixel.split('/t/o/')[1]!, 'o')).toBeDefined();
+  });
+});
+
+describe('tracking pages', () => {
+  it('escape the shop name wherever it is shown', () => {
+    const shop = `<script>alert("x")</script> & 'Loja'`;
+    const pages = [
+      unsubscribeConfirmPage('pt', shop),
+      unsubscribeConfirmPage('en', shop),
+      unsubscribedPage('pt', shop),
+      unsubscribedPage('en', shop),
+      surveyThanksPage('pt', shop, false),
+      surveyThanksPage('en', shop, true),
+    ];
+    for (const html of pages) {
+      expect(html).not.toContain('<script');
+      expect(html).not.toContain(`"x"`);
+      expect(html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;Loja&#39;');
+    }
   });
 });

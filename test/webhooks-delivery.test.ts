@@ -1,8 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { uuidv7 } from '../src/ids.js';
 import { relayOutbox } from '../src/modules/webhooks/outbox-relay.js';
-import { webhookConsumer, webhookTasks } from '../src/modules/webhooks/webhooks.jobs.js';
+import {
+  createWebhookQueue,
+  enqueueDeliveries,
+  webhookConsumer,
+  webhookTasks,
+} from '../src/modules/webhooks/webhooks.jobs.js';
 import { PeriodicHost } from '../src/queue/periodic.js';
 import { call, createWorkspace, problemOf, startTestApp, type TestApp } from './helpers/app.js';
 import { type Receiver, startReceiver, waitFor } from './helpers/webhook-receiver.js';
@@ -201,6 +207,24 @@ describe('webhook delivery', () => {
     expect(rx.at(target)).toHaveLength(0);
   });
 
+  it('records an answer whose body holds NUL bytes (Postgres text cannot), once', async () => {
+    const p = path('nul');
+    rx.answer(p, { status: 200, body: 'ok\u0000binary\u0000' });
+    const endpoint = await createEndpoint(t.app, shop.key, rx.url + p, ['task.created']);
+    await emit(t.deps, shop.id, 'task.created', { task: { id: 't-nul' } });
+    await relay();
+    const [delivery] = await waitForDeliveries(
+      t.app,
+      shop.key,
+      endpoint.id,
+      (d) => d[0]?.status === 'succeeded',
+    );
+    expect(delivery!.attempt_log).toEqual([
+      expect.objectContaining({ attempt: 1, status_code: 200, response_excerpt: 'ok\ufffdbinary\ufffd' }),
+    ]);
+    expect(rx.at(p)).toHaveLength(1);
+  });
+
   it('times out a hanging receiver without holding up another endpoint; an in-flight delivery cannot be retried', async () => {
     const slow = path('hang');
     const fast = path('fast');
@@ -362,6 +386,113 @@ describe('recovery', () => {
     await lease(-1000);
     await worker.runNow('webhook-sweep');
     await waitForDeliveries(t.app, shop.key, endpoint.id, (d) => d[0]?.status === 'succeeded');
+    expect(rx.at(p)).toHaveLength(1);
+  });
+
+  it('does not attempt a delivery before its retry is due when its job runs early', async () => {
+    const shop = await createWorkspace(t.app);
+    const p = path('early');
+    const endpoint = await createEndpoint(t.app, shop.key, rx.url + p, ['task.created']);
+    await emit(t.deps, shop.id, 'task.created', { task: { id: 't-early' } });
+    await relayOutbox({
+      db: t.deps.db,
+      clock: t.deps.clock,
+      maxAttempts: SCHEDULE.length,
+      enqueue: async () => {},
+    });
+    // As a worker killed between recording a failed attempt and delaying its job leaves it: the
+    // retry is due in a minute, and the stalled job is run again at once.
+    const due = (ms: number) =>
+      t.deps.db
+        .updateTable('webhookDeliveries')
+        .set({ nextAttemptAt: new Date(Date.now() + ms) })
+        .where('workspaceId', '=', shop.id)
+        .execute();
+    await due(60_000);
+    const [pending] = await deliveriesOf(t.app, shop.key, endpoint.id);
+    const queue = createWebhookQueue(t.deps.redis, t.deps.config.queuePrefix);
+    try {
+      await enqueueDeliveries(queue, [{ workspaceId: shop.id, id: pending!.id }]);
+      await waitFor(async () => (await queue.getJob(pending!.id))?.isDelayed(), 10_000, 'the job delayed');
+      expect(rx.at(p)).toHaveLength(0);
+      expect((await deliveriesOf(t.app, shop.key, endpoint.id))[0]).toMatchObject({
+        status: 'pending',
+        attempts: 0,
+      });
+    } finally {
+      await queue.close();
+    }
+    // Once due, it goes (the sweep brings the waiting job forward), once.
+    await due(-1000);
+    await worker.runNow('webhook-sweep');
+    await waitForDeliveries(t.app, shop.key, endpoint.id, (d) => d[0]?.status === 'succeeded');
+    expect(rx.at(p)).toHaveLength(1);
+  });
+
+  it('sweeps past a page of overdue deliveries with live jobs to a lost one behind them', async () => {
+    const shop = await createWorkspace(t.app);
+    const p = path('behind');
+    const endpoint = await createEndpoint(t.app, shop.key, rx.url + p, ['task.created']);
+    await emit(t.deps, shop.id, 'task.created', { task: { id: 't-behind' } });
+    await relayOutbox({
+      db: t.deps.db,
+      clock: t.deps.clock,
+      maxAttempts: SCHEDULE.length,
+      enqueue: async () => {},
+    });
+    const [lost] = await deliveriesOf(t.app, shop.key, endpoint.id);
+    await t.deps.db
+      .updateTable('webhookDeliveries')
+      .set({ nextAttemptAt: new Date(Date.now() - 5_000) })
+      .where('workspaceId', '=', shop.id)
+      .execute();
+    // A page (500) of deliveries more overdue still, whose jobs wait in the queue: a backlog
+    // behind a slow endpoint. Stand-ins, removed before the queue runs again.
+    const older = new Date(Date.now() - 60_000);
+    const ahead = Array.from({ length: 500 }, () => uuidv7(older));
+    await t.deps.db
+      .insertInto('webhookDeliveries')
+      .values(
+        ahead.map((id) => ({
+          workspaceId: shop.id,
+          id,
+          endpointId: endpoint.id,
+          eventId: randomUUID(),
+          eventType: 'task.created',
+          status: 'pending',
+          attempts: 0,
+          maxAttempts: SCHEDULE.length,
+          nextAttemptAt: new Date(Date.now() - 10_000),
+          createdAt: older,
+          updatedAt: older,
+        })),
+      )
+      .execute();
+    const queue = createWebhookQueue(t.deps.redis, t.deps.config.queuePrefix);
+    await queue.pause();
+    try {
+      await enqueueDeliveries(
+        queue,
+        ahead.map((id) => ({ workspaceId: shop.id, id })),
+      );
+      await worker.runNow('webhook-sweep');
+      expect(await queue.getJob(lost!.id)).toBeTruthy();
+    } finally {
+      await Promise.all(ahead.map((id) => queue.remove(id)));
+      await t.deps.db
+        .updateTable('webhookDeliveries')
+        .set({ status: 'cancelled', nextAttemptAt: null })
+        .where('workspaceId', '=', shop.id)
+        .where('id', 'in', ahead)
+        .execute();
+      await queue.resume();
+      await queue.close();
+    }
+    await waitFor(
+      async () => (await deliveriesOf(t.app, shop.key, endpoint.id))[0]?.status === 'succeeded',
+      10_000,
+      'the lost delivery',
+    );
     expect(rx.at(p)).toHaveLength(1);
   });
 

@@ -1,10 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import dns from 'node:dns';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { uuidv7 } from '../src/ids.js';
-import { forbiddenRange } from '../src/modules/webhooks/address-guard.js';
+import { checkHost, forbiddenRange, guardedLookup } from '../src/modules/webhooks/address-guard.js';
+import { postWebhook } from '../src/modules/webhooks/webhook-http.js';
 import { generateSecret, sealSecret } from '../src/modules/webhooks/webhook-secret.js';
 import { webhookConsumer, webhookTasks } from '../src/modules/webhooks/webhooks.jobs.js';
 import { insertEndpoint } from '../src/modules/webhooks/webhooks.repository.js';
-import { createWorkspace, startTestApp, type TestApp } from './helpers/app.js';
+import { call, createWorkspace, problemOf, startTestApp, type TestApp } from './helpers/app.js';
 import { type Receiver, startReceiver } from './helpers/webhook-receiver.js';
 import { emit, waitForDeliveries } from './helpers/webhooks.js';
 import { startTestWorker, type TestWorker } from './helpers/worker.js';
@@ -59,6 +61,78 @@ describe('address guard', () => {
       expect(forbiddenRange(address)).toBeUndefined();
     },
   );
+});
+
+describe('names with several addresses', () => {
+  const answers = (...addresses: string[]) =>
+    addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
+  const resolveTo = (...addresses: string[]) => {
+    vi.spyOn(dns, 'lookup').mockImplementation(((
+      _host: string,
+      _options: unknown,
+      callback: (error: null, answers: unknown) => void,
+    ) => callback(null, answers(...addresses))) as never);
+    vi.spyOn(dns.promises, 'lookup').mockResolvedValue(answers(...addresses) as never);
+  };
+  const lookup = (all: boolean) =>
+    new Promise<{ error: NodeJS.ErrnoException | null; address: unknown }>((resolve) =>
+      guardedLookup('hooks.example.com', { all }, (error, address) => resolve({ error, address })),
+    );
+  afterEach(() => vi.restoreAllMocks());
+
+  it.each([
+    ['a private address after a public one', ['93.184.216.34', '10.0.0.7'], '10.0.0.7'],
+    [
+      'an IPv4-mapped loopback among public ones',
+      ['2606:2800:220:1::1', '::ffff:127.0.0.1'],
+      '::ffff:127.0.0.1',
+    ],
+  ])(
+    'are refused at connect time and at creation when any is forbidden: %s',
+    async (_what, addresses, bad) => {
+      resolveTo(...addresses);
+      for (const all of [false, true]) {
+        const { error } = await lookup(all);
+        expect(error?.code).toBe('EFORBIDDENADDRESS');
+        expect(error?.message).toContain(bad);
+      }
+      expect(await checkHost('hooks.example.com')).toContain(bad);
+
+      const shop = await createWorkspace(t.app);
+      const response = await call(t.app, 'POST', '/v1/webhooks', shop.key, {
+        url: 'https://hooks.example.com/in',
+        events: ['*'],
+      });
+      expect(response.statusCode).toBe(422);
+      expect(problemOf(response).errors).toEqual([expect.objectContaining({ path: '/body/url' })]);
+      expect((await call(t.app, 'GET', '/v1/webhooks', shop.key)).json().data).toEqual([]);
+    },
+  );
+
+  it('that all fail to connect give an error that says why (not a blank one)', async () => {
+    vi.spyOn(dns, 'lookup').mockImplementation(((
+      _host: string,
+      options: { all?: boolean },
+      callback: (error: null, ...rest: unknown[]) => void,
+    ) =>
+      options.all ? callback(null, answers('127.0.0.1', '::1')) : callback(null, '127.0.0.1', 4)) as never);
+    const response = await postWebhook({
+      url: 'http://dual-stack.example:1/hook',
+      headers: {},
+      body: '{}',
+      timeoutMs: 5000,
+      allowPrivate: true,
+    });
+    expect(response.statusCode).toBeNull();
+    expect(response.error).toMatch(/127\.0\.0\.1:1/);
+  });
+
+  it('are let through when every address is public', async () => {
+    resolveTo('93.184.216.34', '2606:2800:220:1::1');
+    expect(await lookup(false)).toEqual({ error: null, address: '93.184.216.34' });
+    expect((await lookup(true)).address).toEqual(answers('93.184.216.34', '2606:2800:220:1::1'));
+    expect(await checkHost('hooks.example.com')).toBeUndefined();
+  });
 });
 
 describe('connect-time refusal', () => {

@@ -1,6 +1,7 @@
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { touchpointEventData } from '../src/modules/outbox/outbox.js';
+import { relayOutbox } from '../src/modules/webhooks/outbox-relay.js';
 import { webhookConsumer, webhookTasks } from '../src/modules/webhooks/webhooks.jobs.js';
 import { call, createWorkspace, startTestApp, type TestApp } from './helpers/app.js';
 import type { TouchpointItem } from './helpers/touchpoints.js';
@@ -87,6 +88,15 @@ async function touchpoint(workspaceId: string, id: string) {
     .selectAll()
     .where('workspaceId', '=', workspaceId)
     .where('id', '=', id)
+    .executeTakeFirstOrThrow();
+}
+
+async function deliveryOf(workspaceId: string, endpointId: string) {
+  return t.deps.db
+    .selectFrom('webhookDeliveries')
+    .selectAll()
+    .where('workspaceId', '=', workspaceId)
+    .where('endpointId', '=', endpointId)
     .executeTakeFirstOrThrow();
 }
 
@@ -227,20 +237,45 @@ describe('webhook touchpoints', () => {
       statusReason: 'endpoint_disabled',
     });
 
-    // Deleted while a delivery waits for its retry.
-    const slow = uid('/deleted');
-    rx.answer(slow, { status: 500 });
-    const doomed = await createEndpoint(t.app, shop.key, rx.url + slow, ['alert.triggered']);
+    // Deleted while its delivery waits (relayed, not yet attempted): the touchpoint fails at once.
+    const waiting = uid('/deleted');
+    const doomed = await createEndpoint(t.app, shop.key, rx.url + waiting, ['alert.triggered']);
     const third = await dueWebhookTouchpoint(shop, doomed.id);
-    await relay();
-    await waitFor(() => rx.at(slow).length === 1);
-    await waitForDeliveries(t.app, shop.key, doomed.id, (d) => d[0]?.status === 'pending');
+    await relayOutbox({
+      db: t.deps.db,
+      clock: t.deps.clock,
+      maxAttempts: SCHEDULE.length,
+      enqueue: async () => {},
+    });
+    expect(await deliveryOf(shop.id, doomed.id)).toMatchObject({ status: 'pending' });
     expect((await call(t.app, 'DELETE', `/v1/webhooks/${doomed.id}`, shop.key)).statusCode).toBe(204);
+    expect(await deliveryOf(shop.id, doomed.id)).toMatchObject({ status: 'cancelled' });
     expect(await touchpoint(shop.id, third)).toMatchObject({
       status: 'failed',
       statusReason: 'endpoint_disabled',
     });
+
+    // Deleted while its delivery is in flight: the failed attempt ends it (no retry is left
+    // waiting, hours away, only to be cancelled), and the touchpoint fails with it.
+    const slow = uid('/deleted-in-flight');
+    rx.answer(slow, 'hang');
+    const busy = await createEndpoint(t.app, shop.key, rx.url + slow, ['alert.triggered']);
+    const fourth = await dueWebhookTouchpoint(shop, busy.id);
+    await relay();
+    await waitFor(() => rx.at(slow).length === 1);
+    expect((await call(t.app, 'DELETE', `/v1/webhooks/${busy.id}`, shop.key)).statusCode).toBe(204);
+    expect(await touchpoint(shop.id, fourth)).toMatchObject({ status: 'sending' });
+    const ended = await waitFor(async () => {
+      const row = await deliveryOf(shop.id, busy.id);
+      return row.attempts === 1 ? row : undefined;
+    });
+    expect(ended).toMatchObject({ status: 'cancelled', nextAttemptAt: null });
+    expect(await touchpoint(shop.id, fourth)).toMatchObject({
+      status: 'failed',
+      statusReason: 'endpoint_disabled',
+    });
     await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(rx.at(waiting)).toHaveLength(0);
     expect(rx.at(slow)).toHaveLength(1);
   });
 });

@@ -21,10 +21,13 @@ export interface ClaimedDelivery {
 }
 
 /**
- * Takes a delivery for one attempt: a pending one, or one whose earlier attempt's lease ran out
- * (its worker died). Until `leaseUntil` no one else takes it. `busy` when its endpoint already
- * has `perEndpoint` attempts in flight (a soft cap: concurrent claims may pass it by a few), so
- * one slow receiver cannot take every worker slot; undefined when there is nothing to do.
+ * Takes a delivery for one attempt: a pending one whose attempt is due, or one whose earlier
+ * attempt's lease ran out (its worker died). Until `leaseUntil` no one else takes it. `busy`
+ * when its endpoint already has `perEndpoint` attempts in flight (a soft cap: concurrent claims
+ * may pass it by a few), so one slow receiver cannot take every worker slot; `notBefore` when
+ * it is pending but its next attempt is not due yet (a job that ran early: a stalled job run
+ * again after its worker died between recording an attempt and delaying the job); undefined
+ * when there is nothing to do.
  */
 export async function claimDelivery(
   db: Db,
@@ -33,7 +36,7 @@ export async function claimDelivery(
   now: Date,
   leaseUntil: Date,
   perEndpoint: number,
-): Promise<ClaimedDelivery | 'busy' | undefined> {
+): Promise<ClaimedDelivery | 'busy' | { readonly notBefore: Date } | undefined> {
   const claimed = await db
     .updateTable('webhookDeliveries as d')
     .set({ status: 'sending', nextAttemptAt: leaseUntil, updatedAt: now })
@@ -41,7 +44,10 @@ export async function claimDelivery(
     .where('d.id', '=', id)
     .where((eb) =>
       eb.or([
-        eb('d.status', '=', 'pending'),
+        eb.and([
+          eb('d.status', '=', 'pending'),
+          eb.or([eb('d.nextAttemptAt', 'is', null), eb('d.nextAttemptAt', '<=', now)]),
+        ]),
         eb.and([eb('d.status', '=', 'sending'), eb('d.nextAttemptAt', '<=', now)]),
       ]),
     )
@@ -55,17 +61,15 @@ export async function claimDelivery(
   if (!claimed) {
     const waiting = await db
       .selectFrom('webhookDeliveries')
-      .select('id')
+      .select(['status', 'nextAttemptAt'])
       .where('workspaceId', '=', workspaceId)
       .where('id', '=', id)
-      .where((eb) =>
-        eb.or([
-          eb('status', '=', 'pending'),
-          eb.and([eb('status', '=', 'sending'), eb('nextAttemptAt', '<=', now)]),
-        ]),
-      )
+      .where('status', 'in', ['pending', 'sending'])
       .executeTakeFirst();
-    return waiting ? 'busy' : undefined;
+    if (!waiting) return undefined;
+    if (waiting.nextAttemptAt === null || waiting.nextAttemptAt <= now) return 'busy';
+    // In flight elsewhere (its lease runs): that attempt decides what comes next.
+    return waiting.status === 'pending' ? { notBefore: waiting.nextAttemptAt } : undefined;
   }
   return db
     .selectFrom('webhookDeliveries as d')
@@ -179,20 +183,43 @@ export async function eventDeliveryTally(
   return row;
 }
 
-/** Deliveries whose attempt is overdue (a lost job) or whose in-flight lease ran out (a dead worker). */
+export interface OverdueDelivery {
+  readonly workspaceId: string;
+  readonly id: string;
+  readonly nextAttemptAt: Date;
+}
+
+/**
+ * Deliveries whose attempt is overdue (a lost job) or whose in-flight lease ran out (a dead
+ * worker), most overdue first, after `after` (the last one of the previous page).
+ */
 export async function overdueDeliveries(
   db: Db,
   before: Date,
   limit: number,
-): Promise<{ workspaceId: string; id: string }[]> {
-  return db
+  after?: { readonly nextAttemptAt: Date; readonly workspaceId: string; readonly id: string },
+): Promise<OverdueDelivery[]> {
+  let query = db
     .selectFrom('webhookDeliveries')
-    .select(['workspaceId', 'id'])
+    .select(['workspaceId', 'id', 'nextAttemptAt'])
     .where('status', 'in', ['pending', 'sending'])
-    .where('nextAttemptAt', '<=', before)
+    .where('nextAttemptAt', '<=', before);
+  if (after) {
+    query = query.where((eb) =>
+      eb(
+        eb.refTuple('nextAttemptAt', 'workspaceId', 'id'),
+        '>',
+        eb.tuple(after.nextAttemptAt, after.workspaceId, after.id),
+      ),
+    );
+  }
+  const rows = await query
     .orderBy('nextAttemptAt')
+    .orderBy('workspaceId')
+    .orderBy('id')
     .limit(limit)
     .execute();
+  return rows as OverdueDelivery[];
 }
 
 export interface DeliveryRow {

@@ -1,4 +1,4 @@
-import type { Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { Clock } from '../../clock.js';
 import type { Database } from '../../db/client.js';
 import type { DB } from '../../db/types.js';
@@ -84,6 +84,10 @@ export async function deliverWebhook(
   if (!delivery) return { kind: 'skipped' };
   // Its endpoint is busy: come back shortly, without spending an attempt.
   if (delivery === 'busy') return { kind: 'retry', delayMs: jittered(BUSY_DELAY_MS, 0.5) };
+  // Its job ran before the attempt is due: it waits for it, without spending an attempt.
+  if ('notBefore' in delivery) {
+    return { kind: 'retry', delayMs: Math.max(0, delivery.notBefore.getTime() - now.getTime()) };
+  }
   if (!delivery.endpointLive) {
     await ctx.db.transaction().execute(async (trx) => {
       await cancelDelivery(trx, workspaceId, deliveryId, now);
@@ -112,9 +116,20 @@ export async function deliverWebhook(
       ? undefined
       : jittered(ctx.retryScheduleMs[attempt] ?? ctx.retryScheduleMs.at(-1) ?? 0, ctx.jitter);
 
-  await ctx.db.transaction().execute(async (trx) => {
-    const status = succeeded ? 'succeeded' : retryDelay === undefined ? 'failed' : 'pending';
-    const next = retryDelay === undefined ? null : new Date(at.getTime() + retryDelay);
+  const cancelled = await ctx.db.transaction().execute(async (trx) => {
+    // Disabled or deleted while this attempt was in flight: its waiting deliveries were cancelled
+    // then, but not this one (it was sending). It ends now rather than at a retry hours away that
+    // would only cancel it, so its touchpoint settles now. The lock orders this with that change.
+    const cancelled =
+      retryDelay !== undefined && !(await endpointIsLive(trx, workspaceId, delivery.endpointId));
+    const status = succeeded
+      ? 'succeeded'
+      : cancelled
+        ? 'cancelled'
+        : retryDelay === undefined
+          ? 'failed'
+          : 'pending';
+    const next = retryDelay === undefined || cancelled ? null : new Date(at.getTime() + retryDelay);
     await recordAttempt(trx, workspaceId, deliveryId, record, { status, nextAttemptAt: next });
     const touchpointId = delivery.eventType === TOUCHPOINT_DUE ? delivery.eventId : undefined;
     if (touchpointId) {
@@ -131,13 +146,24 @@ export async function deliverWebhook(
       await disableGoneEndpoint(trx, delivery, at);
     } else if (status === 'failed') {
       await settleEventIfAllFailed(trx, delivery, 'delivery_failed', at);
+    } else if (status === 'cancelled') {
+      await settleEventIfAllFailed(trx, delivery, 'endpoint_disabled', at);
     }
+    return cancelled;
   });
 
-  const outcome = succeeded ? 'succeeded' : gone ? 'gone' : retryDelay === undefined ? 'failed' : 'retrying';
+  const outcome = succeeded
+    ? 'succeeded'
+    : gone
+      ? 'gone'
+      : cancelled
+        ? 'cancelled'
+        : retryDelay === undefined
+          ? 'failed'
+          : 'retrying';
   ctx.metrics.deliveries.inc({ status: outcome, endpoint: delivery.endpointId });
   if (response.statusCode !== null) ctx.metrics.duration.observe(response.durationMs / 1000);
-  return retryDelay === undefined ? { kind: 'done' } : { kind: 'retry', delayMs: retryDelay };
+  return retryDelay === undefined || cancelled ? { kind: 'done' } : { kind: 'retry', delayMs: retryDelay };
 }
 
 const SECRET_UNREADABLE: WebhookResponse = {
@@ -179,6 +205,22 @@ function describeFailure(delivery: ClaimedDelivery, response: WebhookResponse): 
 
 function jittered(delayMs: number, jitter: number): number {
   return Math.max(0, Math.round(delayMs * (1 - jitter + 2 * jitter * Math.random())));
+}
+
+/** Whether the endpoint may still receive; waits for a change to it in flight, and holds it off. */
+async function endpointIsLive(
+  trx: Transaction<DB>,
+  workspaceId: string,
+  endpointId: string,
+): Promise<boolean> {
+  const row = await trx
+    .selectFrom('webhookEndpoints')
+    .select(sql<boolean>`enabled AND deleted_at IS NULL`.as('live'))
+    .where('workspaceId', '=', workspaceId)
+    .where('id', '=', endpointId)
+    .forShare()
+    .executeTakeFirst();
+  return row?.live === true;
 }
 
 /** 410 Gone: the receiver asks for nothing more. Its waiting deliveries are cancelled. */

@@ -23,6 +23,12 @@ export interface WebhookResponse {
 const EXCERPT_BYTES = 1024;
 
 /**
+ * The receiver's bytes as text Postgres can store: a `text` column refuses NUL, and failing to
+ * record the attempt would leave the delivery in `sending`, to be sent again and again.
+ */
+const storable = (text: string): string => text.replaceAll('\u0000', '\ufffd');
+
+/**
  * POSTs one webhook. Redirects are not followed (a 3xx is an answer like any other, and a
  * failure); the whole exchange, body included, is bounded by `timeoutMs`. With the guard on,
  * the addresses connected to are checked (see guardedLookup); literal IP hosts, which are
@@ -66,7 +72,7 @@ export function postWebhook(request: WebhookRequest): Promise<WebhookResponse> {
       const refused = error.code === 'EFORBIDDENADDRESS';
       finish({
         statusCode: null,
-        error: refused ? `refused: ${error.message}` : error.message,
+        error: storable(refused ? `refused: ${error.message}` : messageOf(error)),
         excerpt: null,
       });
     });
@@ -82,7 +88,7 @@ export function postWebhook(request: WebhookRequest): Promise<WebhookResponse> {
         finish({
           statusCode: res.statusCode ?? null,
           error: null,
-          excerpt: chunks.length > 0 ? Buffer.concat(chunks).toString('utf8') : null,
+          excerpt: chunks.length > 0 ? storable(Buffer.concat(chunks).toString('utf8')) : null,
         });
       res.on('end', done);
       res.on('error', done);
@@ -90,4 +96,15 @@ export function postWebhook(request: WebhookRequest): Promise<WebhookResponse> {
     });
     req.end(request.body);
   });
+}
+
+/**
+ * What went wrong, never blank: a name with several addresses (A and AAAA) that all fail to
+ * connect gives an AggregateError whose own message is empty; its parts say what happened.
+ */
+function messageOf(error: NodeJS.ErrnoException): string {
+  if (error.message) return error.message;
+  const parts = error instanceof AggregateError ? error.errors : [];
+  const messages = parts.map((part: unknown) => (part instanceof Error ? part.message : String(part)));
+  return messages.filter(Boolean).join('; ') || error.code || 'connection failed';
 }

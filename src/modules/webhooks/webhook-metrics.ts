@@ -1,7 +1,7 @@
 import { Counter, Histogram, type Registry } from 'prom-client';
 
 export interface WebhookMetrics {
-  /** Attempts by outcome: succeeded, retrying, failed (attempts exhausted), gone (410). */
+  /** Attempts by outcome: succeeded, retrying, failed (attempts exhausted), gone (410), cancelled (endpoint off meanwhile). */
   readonly deliveries: Counter<'status' | 'endpoint'>;
   /** Time from request to complete response, for attempts that got one. */
   readonly duration: Histogram;
@@ -16,7 +16,7 @@ export function webhookMetrics(registry: Registry): WebhookMetrics {
     (registry.getSingleMetric(DELIVERIES) as Counter<'status' | 'endpoint'> | undefined) ??
     new Counter({
       name: DELIVERIES,
-      help: 'Webhook delivery attempts by outcome (succeeded, retrying, failed, gone) and endpoint id',
+      help: 'Webhook delivery attempts by outcome (succeeded, retrying, failed, gone, cancelled) and endpoint id',
       labelNames: ['status', 'endpoint'] as const,
       registers: [registry],
     });

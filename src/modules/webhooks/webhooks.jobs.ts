@@ -5,7 +5,7 @@ import type { Deps } from '../../deps.js';
 import type { PeriodicTask } from '../../queue/periodic.js';
 import type { QueueConsumer } from '../../queue/worker-host.js';
 import { OUTBOX_CHANNEL } from '../outbox/outbox.js';
-import { overdueDeliveries } from './deliveries.repository.js';
+import { type OverdueDelivery, overdueDeliveries } from './deliveries.repository.js';
 import {
   DEFAULT_RETRY_SCHEDULE_MS,
   DEFAULT_TIMEOUT_MS,
@@ -19,6 +19,10 @@ import { webhookMetrics } from './webhook-metrics.js';
 export const WEBHOOKS_QUEUE = 'webhooks';
 export const OUTBOX_RELAY_TASK = 'outbox-relay';
 export const WEBHOOK_SWEEP_TASK = 'webhook-sweep';
+
+// Overdue deliveries the sweep reads at a time, and pages of them one round looks at, at most.
+const SWEEP_BATCH = 500;
+const SWEEP_PAGES = 40;
 
 /** Ids only: the processor reads everything else from Postgres. */
 export interface DeliveryJob {
@@ -144,7 +148,15 @@ export function webhookTasks(deps: Deps, options: WebhookWorkerOptions = {}): Pe
       intervalMs: options.sweepIntervalMs ?? 15_000,
       run: async () => {
         const before = new Date(deps.clock.now().getTime() - grace);
-        await requeueLost(queue, await overdueDeliveries(deps.db, before, 500));
+        // Page through them all: the most overdue may have live jobs that keep them so (a
+        // backlog behind a slow endpoint), and must not hide the lost ones behind them.
+        let after: OverdueDelivery | undefined;
+        for (let page = 0; page < SWEEP_PAGES; page++) {
+          const overdue = await overdueDeliveries(deps.db, before, SWEEP_BATCH, after);
+          await requeueLost(queue, overdue);
+          after = overdue.at(-1);
+          if (overdue.length < SWEEP_BATCH) break;
+        }
       },
     },
   ];
