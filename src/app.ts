@@ -22,6 +22,7 @@ import { exitEnrollmentsOf } from './modules/enrollments/enrollments.repository.
 import { rulesPlanner } from './modules/enrollments/rules-planner.js';
 import { eventsRoutes } from './modules/events/events.routes.js';
 import { createIngestGroups } from './modules/events/events.service.js';
+import { metricsRoutes } from './modules/metrics/metrics.routes.js';
 import { playbooksUsingTemplates } from './modules/playbooks/playbooks.repository.js';
 import { playbooksRoutes } from './modules/playbooks/playbooks.routes.js';
 import { liveTemplateChannels } from './modules/templates/templates.repository.js';
@@ -107,6 +108,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
       for (const schema of SHARED_TOUCHPOINT_SCHEMAS) v1.addSchema(schema);
       await v1.register(customersRoutes, { ctx });
       await v1.register(touchpointsRoutes, { ctx });
+      await v1.register(metricsRoutes, { ctx });
       await v1.register(calendarRoutes, {
         ctx: { ...ctx, secrets: deps.secrets, publicUrl: deps.config.publicUrl },
       });
