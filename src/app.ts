@@ -12,6 +12,7 @@ import { registerMetrics } from './http/metrics.js';
 import { registerRateLimit } from './http/rate-limit.js';
 import { registerOpenApi } from './http/swagger.js';
 import { buildValidator } from './http/validation.js';
+import { alertsRoutes } from './modules/alerts/alerts.routes.js';
 import { KEY_LISTENER_NAME } from './modules/api-keys/api-keys.repository.js';
 import { apiKeysRoutes } from './modules/api-keys/api-keys.routes.js';
 import { authenticateKey } from './modules/api-keys/api-keys.service.js';
@@ -109,6 +110,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
       await v1.register(customersRoutes, { ctx });
       await v1.register(touchpointsRoutes, { ctx });
       await v1.register(metricsRoutes, { ctx });
+      await v1.register(alertsRoutes, { ctx });
       await v1.register(calendarRoutes, {
         ctx: { ...ctx, secrets: deps.secrets, publicUrl: deps.config.publicUrl },
       });

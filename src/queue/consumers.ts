@@ -1,4 +1,5 @@
 import type { Deps } from '../deps.js';
+import { alertEvaluatorTask } from '../modules/alerts/alert-evaluator.js';
 import type { PeriodicTask } from './periodic.js';
 import type { QueueConsumer } from './worker-host.js';
 
@@ -8,6 +9,6 @@ export function queueConsumers(_deps: Deps): readonly QueueConsumer[] {
 }
 
 /** The loops the `worker` command runs besides its queues; each capability adds its own here. */
-export function periodicTasks(_deps: Deps): readonly PeriodicTask[] {
-  return [];
+export function periodicTasks(deps: Deps): readonly PeriodicTask[] {
+  return [alertEvaluatorTask({ db: deps.db, clock: deps.clock, log: deps.log })];
 }
