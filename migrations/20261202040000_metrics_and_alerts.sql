@@ -15,10 +15,15 @@ CREATE INDEX events_ticket_idx ON events (workspace_id, (properties ->> 'ticket_
 CREATE INDEX customers_first_purchase_idx ON customers (workspace_id, first_purchase_at)
   WHERE first_purchase_at IS NOT NULL;
 
--- Touchpoints by the moment they reached the customer: sent (email, webhook) or completed (task).
+-- Touchpoints by the moment they reached the customer: sent (email, webhook) or completed (task),
+-- carrying what response time reads, so a window is an index-only scan.
 CREATE INDEX touchpoints_contact_idx ON touchpoints (workspace_id, (coalesce(sent_at, completed_at)))
-  INCLUDE (customer_id)
+  INCLUDE (customer_id, due_at, created_at, sent_at, completed_at)
   WHERE coalesce(sent_at, completed_at) IS NOT NULL;
+-- Upsell offers only (the pattern is UPSELL_TEMPLATE_PATTERN of metrics.repository.ts).
+CREATE INDEX touchpoints_upsell_contact_idx ON touchpoints (workspace_id, (coalesce(sent_at, completed_at)))
+  INCLUDE (customer_id, sent_at, completed_at)
+  WHERE template_key ~ '(upgrade|upsell|cross-sell)' AND coalesce(sent_at, completed_at) IS NOT NULL;
 -- A customer's first contact at or after a sale (lead time).
 CREATE INDEX touchpoints_customer_contact_idx ON touchpoints (workspace_id, customer_id, (coalesce(sent_at, completed_at)))
   WHERE coalesce(sent_at, completed_at) IS NOT NULL;

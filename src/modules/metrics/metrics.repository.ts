@@ -17,7 +17,10 @@ export interface Window {
   readonly to: Date;
 }
 
-/** Touchpoints whose template is an upsell or cross-sell offer (seed: `upgrade-offer`, `upgrade-offer-en`). */
+/**
+ * Touchpoints whose template is an upsell or cross-sell offer (seed: `upgrade-offer`, `upgrade-offer-en`).
+ * Inlined as a literal so the planner matches the partial index of the same predicate.
+ */
 export const UPSELL_TEMPLATE_PATTERN = '(upgrade|upsell|cross-sell)';
 
 /** How long after an offer a purchase counts as its conversion. */
@@ -209,7 +212,7 @@ export async function upsellCounts(db: Database, scope: KpiScope, w: Window) {
       FROM touchpoints t
       WHERE t.workspace_id = ${scope.workspaceId}
         AND coalesce(t.sent_at, t.completed_at) >= ${w.from} AND coalesce(t.sent_at, t.completed_at) < ${w.to}
-        AND t.template_key ~ ${UPSELL_TEMPLATE_PATTERN}
+        AND t.template_key ~ ${sql.lit(UPSELL_TEMPLATE_PATTERN)}
         ${inSegment(scope, sql`t.customer_id`)}`,
   );
 }

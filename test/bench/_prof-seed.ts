@@ -1,0 +1,24 @@
+import pg from 'pg';
+import { createDb } from '../../src/db/client.js';
+import { migrateToLatest } from '../../src/db/migrate.js';
+import { ensureDatabase } from '../../src/db/client.js';
+import { seed } from './metrics.js';
+const url = 'postgres://postgres@127.0.0.1:5432/posvenda_metrics_prof';
+await ensureDatabase(url);
+const db = createDb(url);
+const out = await migrateToLatest(db);
+if (out.error) throw out.error;
+await db.destroy();
+const client = new pg.Client({ connectionString: url });
+await client.connect();
+// default workspace + playbooks
+const { bootstrap } = await import('../../src/bootstrap.js');
+const { createDeps, closeDeps } = await import('../../src/deps.js');
+const { loadConfig } = await import('../../src/config.js');
+const cfg = loadConfig({ DATABASE_URL: url, LOG_LEVEL: 'warn', QUEUE_PREFIX: '{pvprof}', POSVENDA_ADMIN_KEY: 'bench-admin-key-0123456789abcdef' });
+if (!cfg.ok) throw new Error('cfg');
+const deps = createDeps(cfg.config);
+await bootstrap(deps);
+await closeDeps(deps);
+await seed(client);
+await client.end();
