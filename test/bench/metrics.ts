@@ -18,7 +18,8 @@ const ADMIN_KEY = 'bench-admin-key-0123456789abcdef';
 const WORKSPACE = '00000000-0000-7000-8000-000000000001';
 
 /** A deterministic number in [0, 1) from a row number and a salt. */
-const unit = (expr: string, salt: number) => `((hashint4((${expr})::int + ${salt}) & 2147483647)::float8 / 2147483648)`;
+const unit = (expr: string, salt: number) =>
+  `((hashint4((${expr})::int + ${salt}) & 2147483647)::float8 / 2147483648)`;
 
 /** Seeds customers, their events (with the customers' derived facts) and touchpoints. */
 export async function seed(client: pg.Client): Promise<void> {
@@ -160,8 +161,11 @@ function printLatencies(title: string, rows: readonly Latency[], target: string)
     ];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
-  const line = (cells: readonly string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
-  process.stdout.write(`\n${title}\n\n${line(header)}\n| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |\n`);
+  const line = (cells: readonly string[]) =>
+    `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
+  process.stdout.write(
+    `\n${title}\n\n${line(header)}\n| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |\n`,
+  );
   for (const cells of lines) process.stdout.write(`${line(cells)}\n`);
   process.stdout.write('\n');
   return pass;

@@ -107,18 +107,21 @@ export async function churnCounts(db: Database, scope: KpiScope, w: Window) {
           WHERE e.workspace_id = ${ws} AND e.type = 'cancellation' AND e.occurred_at < ${w.from}
           GROUP BY e.customer_id
         ) lc
-        WHERE NOT EXISTS (
-          SELECT 1 FROM events b
-          WHERE b.workspace_id = ${ws} AND b.customer_id = lc.customer_id
-            AND b.type IN ('purchase', 'renewal')
-            AND b.occurred_at > lc.last_cancel AND b.occurred_at < ${w.from})
+        JOIN customers c ON c.workspace_id = ${ws} AND c.id = lc.customer_id
+        WHERE c.first_purchase_at < ${w.from} ${segmentOfCustomers(scope)}
+          -- The customer's latest purchase or renewal ever settles most cases without a lookup:
+          -- none after the cancellation at all means no comeback before the window either.
+          AND (coalesce(greatest(c.last_purchase_at, c.last_renewal_at) <= lc.last_cancel, true)
+               OR NOT EXISTS (
+                 SELECT 1 FROM events b
+                 WHERE b.workspace_id = ${ws} AND b.customer_id = lc.customer_id
+                   AND b.type IN ('purchase', 'renewal')
+                   AND b.occurred_at > lc.last_cancel AND b.occurred_at < ${w.from}))
       )
       SELECT
         (SELECT count(*)::int FROM customers c
           WHERE c.workspace_id = ${ws} AND c.first_purchase_at < ${w.from} ${segmentOfCustomers(scope)}) AS bought,
-        (SELECT count(*)::int FROM churned_at_start s
-          JOIN customers c ON c.workspace_id = ${ws} AND c.id = s.customer_id
-          WHERE c.first_purchase_at < ${w.from} ${segmentOfCustomers(scope)}) AS churned,
+        (SELECT count(*)::int FROM churned_at_start) AS churned,
         (SELECT count(DISTINCT e.customer_id)::int FROM events e
           JOIN customers c ON c.workspace_id = ${ws} AND c.id = e.customer_id
           WHERE e.workspace_id = ${ws} AND e.type = 'cancellation'
@@ -226,30 +229,36 @@ export async function crossSellCounts(db: Database, scope: KpiScope, w: Window) 
   return one(
     db,
     sql<{ buyers: number; crossers: number }>`
-      WITH buyers AS (
-        SELECT DISTINCT e.customer_id
+      WITH bought AS (
+        SELECT e.customer_id, e.id, e.properties -> 'products' AS products
         FROM events e
         WHERE e.workspace_id = ${ws} AND e.type = 'purchase'
           AND e.occurred_at >= ${w.from} AND e.occurred_at < ${w.to}
           ${inSegment(scope, sql`e.customer_id`)}
+      ),
+      buyers AS (SELECT DISTINCT customer_id FROM bought),
+      -- The first purchase ever, found by the customer's first_purchase_at: one index probe each
+      -- (ties on the instant: the smallest event id).
+      firsts AS (
+        SELECT b.customer_id, f.id, coalesce(f.products, '[]'::jsonb) AS products
+        FROM buyers b
+        JOIN customers c ON c.workspace_id = ${ws} AND c.id = b.customer_id
+        CROSS JOIN LATERAL (
+          SELECT e.id, e.properties -> 'products' AS products FROM events e
+          WHERE e.workspace_id = ${ws} AND e.customer_id = b.customer_id AND e.type = 'purchase'
+            AND e.occurred_at = c.first_purchase_at
+          ORDER BY e.id
+          LIMIT 1
+        ) f
       )
-      SELECT count(*)::int AS buyers,
-             count(*) FILTER (WHERE EXISTS (
-               SELECT 1
-               FROM events p, jsonb_array_elements(coalesce(p.properties -> 'products', '[]'::jsonb)) item
-               WHERE p.workspace_id = ${ws} AND p.customer_id = b.customer_id AND p.type = 'purchase'
-                 AND p.occurred_at >= ${w.from} AND p.occurred_at < ${w.to} AND p.id <> f.id
-                 AND item ->> 'category' IS NOT NULL
-                 AND NOT coalesce(f.properties -> 'products', '[]'::jsonb)
-                     @> jsonb_build_array(jsonb_build_object('category', item ->> 'category'))
-             ))::int AS crossers
-      FROM buyers b
-      CROSS JOIN LATERAL (
-        SELECT e.id, e.properties FROM events e
-        WHERE e.workspace_id = ${ws} AND e.customer_id = b.customer_id AND e.type = 'purchase'
-        ORDER BY e.occurred_at, e.id
-        LIMIT 1
-      ) f`,
+      SELECT (SELECT count(*)::int FROM buyers) AS buyers,
+             (SELECT count(DISTINCT f.customer_id)::int
+              FROM firsts f
+              JOIN bought p ON p.customer_id = f.customer_id AND p.id <> f.id
+              CROSS JOIN LATERAL jsonb_array_elements(coalesce(p.products, '[]'::jsonb)) item
+              WHERE item ->> 'category' IS NOT NULL
+                AND NOT f.products @> jsonb_build_array(jsonb_build_object('category', item ->> 'category'))
+             ) AS crossers`,
   );
 }
 
