@@ -6,7 +6,7 @@
 //   PUBLIC_URL=http://localhost:3000 POSVENDA_API_KEY=<admin or events:write+read key> npm run demo
 //   npm run demo -- --url http://localhost:3000 --key <key> --customers 3000 --seed 7 --end 2026-12-01
 //
-// --end is the last day of the six months (default: today, UTC); events never go past now.
+// --end (YYYY-MM-DD, default today, UTC): the six months end at the start of that day.
 
 import { parseArgs } from 'node:util';
 
@@ -26,10 +26,8 @@ const CUSTOMERS = Number(values.customers ?? 2500);
 const SEED = Number(values.seed ?? 42);
 const DAY = 24 * 60 * 60 * 1000;
 const HOUR = 60 * 60 * 1000;
-const END = Math.min(
-  values.end ? new Date(`${values.end}T23:59:59Z`).getTime() : new Date().setUTCHours(23, 59, 59, 0),
-  Date.now(),
-);
+// The start of the end day (UTC): the same all day long, so a rerun posts the same events.
+const END = values.end ? new Date(`${values.end}T00:00:00Z`).getTime() : new Date().setUTCHours(0, 0, 0, 0);
 const START = END - 182 * DAY;
 
 /** mulberry32: a small seeded PRNG, so the shop is the same on every run. */
@@ -240,7 +238,10 @@ async function main(): Promise<void> {
 
   const windows = [
     ['last 30 days', ''],
-    ['last 6 months', `?from=${new Date(START).toISOString()}&to=${new Date(END).toISOString()}`],
+    [
+      'the 90 days before --end',
+      `?from=${new Date(END - 90 * DAY).toISOString()}&to=${new Date(END).toISOString()}`,
+    ],
   ] as const;
   for (const [label, query] of windows) {
     const response = await api('GET', `/v1/metrics/summary${query}`);
