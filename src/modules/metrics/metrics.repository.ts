@@ -109,14 +109,19 @@ export async function churnCounts(db: Database, scope: KpiScope, w: Window) {
         ) lc
         JOIN customers c ON c.workspace_id = ${ws} AND c.id = lc.customer_id
         WHERE c.first_purchase_at < ${w.from} ${segmentOfCustomers(scope)}
-          -- The customer's latest purchase or renewal ever settles most cases without a lookup:
-          -- none after the cancellation at all means no comeback before the window either.
-          AND (coalesce(greatest(c.last_purchase_at, c.last_renewal_at) <= lc.last_cancel, true)
-               OR NOT EXISTS (
-                 SELECT 1 FROM events b
-                 WHERE b.workspace_id = ${ws} AND b.customer_id = lc.customer_id
-                   AND b.type IN ('purchase', 'renewal')
-                   AND b.occurred_at > lc.last_cancel AND b.occurred_at < ${w.from}))
+          -- The customer's latest purchase or renewal ever (L) settles most cases without a
+          -- lookup: none after the cancellation means no comeback; one before the window start
+          -- is itself the comeback. Only a latest one inside or after the window needs a look.
+          AND CASE
+                WHEN greatest(c.last_purchase_at, c.last_renewal_at) IS NULL
+                  OR greatest(c.last_purchase_at, c.last_renewal_at) <= lc.last_cancel THEN true
+                WHEN greatest(c.last_purchase_at, c.last_renewal_at) < ${w.from} THEN false
+                ELSE NOT EXISTS (
+                  SELECT 1 FROM events b
+                  WHERE b.workspace_id = ${ws} AND b.customer_id = lc.customer_id
+                    AND b.type IN ('purchase', 'renewal')
+                    AND b.occurred_at > lc.last_cancel AND b.occurred_at < ${w.from})
+              END
       )
       SELECT
         (SELECT count(*)::int FROM customers c
@@ -152,24 +157,21 @@ export async function purchaseTotals(db: Database, scope: KpiScope, w: Window) {
  */
 export async function revenueRetentionTotals(db: Database, scope: KpiScope, w: Window) {
   const previousFrom = new Date(w.from.getTime() - (w.to.getTime() - w.from.getTime()));
+  // Both windows aggregated per customer from index-only scans, then hash-joined: probing each
+  // cohort customer's timeline instead was a random heap read per customer.
+  const perCustomer = (from: Date, to: Date) => sql`
+    SELECT e.customer_id, sum(e.amount) AS revenue
+    FROM events e
+    WHERE e.workspace_id = ${scope.workspaceId} AND e.type = 'purchase' AND e.currency = ${scope.currency}
+      AND e.occurred_at >= ${from} AND e.occurred_at < ${to}
+      ${inSegment(scope, sql`e.customer_id`)}
+    GROUP BY e.customer_id`;
   const row = await one(
     db,
     sql<{ cohort: number; before: string | null; after: string | null }>`
-      WITH previous AS (
-        SELECT e.customer_id, sum(e.amount) AS revenue
-        FROM events e
-        WHERE e.workspace_id = ${scope.workspaceId} AND e.type = 'purchase' AND e.currency = ${scope.currency}
-          AND e.occurred_at >= ${previousFrom} AND e.occurred_at < ${w.from}
-          ${inSegment(scope, sql`e.customer_id`)}
-        GROUP BY e.customer_id
-      )
-      SELECT (SELECT count(*)::int FROM previous) AS cohort,
-             (SELECT sum(revenue) FROM previous) AS before,
-             (SELECT sum(e.amount) FROM events e
-               WHERE e.workspace_id = ${scope.workspaceId} AND e.type = 'purchase'
-                 AND e.currency = ${scope.currency}
-                 AND e.occurred_at >= ${w.from} AND e.occurred_at < ${w.to}
-                 AND e.customer_id IN (SELECT customer_id FROM previous)) AS after`,
+      SELECT count(*)::int AS cohort, sum(p.revenue) AS before, sum(c.revenue) AS after
+      FROM (${perCustomer(previousFrom, w.from)}) p
+      LEFT JOIN (${perCustomer(w.from, w.to)}) c ON c.customer_id = p.customer_id`,
   );
   return { cohort: row.cohort, before: num(row.before) ?? 0, after: num(row.after) ?? 0 };
 }
