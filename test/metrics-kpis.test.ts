@@ -288,6 +288,33 @@ describe('customers, revenue, tickets, surveys and touchpoints', () => {
   });
 });
 
+describe('churn: who is active when the window starts', () => {
+  it('a comeback before the window makes a customer active; a renewal inside it does not', async () => {
+    const { key } = await createWorkspace(t.app);
+    const buy = (customer: string, at: string) => ({
+      type: 'purchase',
+      at,
+      customer,
+      properties: { amount: 10 },
+    });
+    const cancel = (customer: string, at: string) => ({ type: 'cancellation', at, customer });
+    await postEvents(t, key, [
+      buy('f', '2026-10-01T12:00:00Z'),
+      cancel('f', '2026-10-05T12:00:00Z'),
+      buy('f', '2026-10-15T12:00:00Z'), // came back before Nov 1: active
+      cancel('f', '2026-11-03T12:00:00Z'), // and cancelled in the window
+      buy('g', '2026-10-01T12:00:00Z'),
+      cancel('g', '2026-10-05T12:00:00Z'), // churned, nothing after
+      buy('h', '2026-10-01T12:00:00Z'),
+      cancel('h', '2026-10-05T12:00:00Z'),
+      { type: 'renewal', at: '2026-11-02T12:00:00Z', customer: 'h' }, // back only inside the window
+      buy('i', '2026-10-01T12:00:00Z'), // active, stays
+    ]);
+    // Active on Nov 1: f and i; f cancelled → 1 ÷ 2.
+    expect(await kpi(key, 'churn', NOV)).toMatchObject({ value: 50, details: { active: 2, cancelled: 1 } });
+  });
+});
+
 describe('errors', () => {
   let key: string;
   beforeAll(async () => {
