@@ -12,6 +12,7 @@ import { registerMetrics } from './http/metrics.js';
 import { registerRateLimit } from './http/rate-limit.js';
 import { registerOpenApi } from './http/swagger.js';
 import { buildValidator } from './http/validation.js';
+import { alertsRoutes } from './modules/alerts/alerts.routes.js';
 import { KEY_LISTENER_NAME } from './modules/api-keys/api-keys.repository.js';
 import { apiKeysRoutes } from './modules/api-keys/api-keys.routes.js';
 import { authenticateKey } from './modules/api-keys/api-keys.service.js';
@@ -24,6 +25,7 @@ import { exitEnrollmentsOf } from './modules/enrollments/enrollments.repository.
 import { rulesPlanner } from './modules/enrollments/rules-planner.js';
 import { eventsRoutes } from './modules/events/events.routes.js';
 import { createIngestGroups } from './modules/events/events.service.js';
+import { metricsRoutes } from './modules/metrics/metrics.routes.js';
 import { playbooksUsingTemplates } from './modules/playbooks/playbooks.repository.js';
 import { playbooksRoutes } from './modules/playbooks/playbooks.routes.js';
 import { liveTemplateChannels } from './modules/templates/templates.repository.js';
@@ -119,6 +121,8 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
       for (const schema of SHARED_TOUCHPOINT_SCHEMAS) v1.addSchema(schema);
       await v1.register(customersRoutes, { ctx });
       await v1.register(touchpointsRoutes, { ctx });
+      await v1.register(metricsRoutes, { ctx });
+      await v1.register(alertsRoutes, { ctx });
       await v1.register(calendarRoutes, {
         ctx: { ...ctx, secrets: deps.secrets, publicUrl: deps.config.publicUrl },
       });

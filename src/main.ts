@@ -7,9 +7,9 @@ import { createDb, ensureDatabase } from './db/client.js';
 import { migrateToLatest } from './db/migrate.js';
 import { closeDeps, createDeps, type Deps } from './deps.js';
 import { buildOpsApp } from './ops-app.js';
-import { periodicTasks, queueConsumers } from './queue/consumers.js';
 import { PeriodicHost } from './queue/periodic.js';
 import { WorkerHost } from './queue/worker-host.js';
+import { periodicTasks, queueConsumers } from './workers.js';
 
 const COMMANDS = ['api', 'worker', 'migrate', 'all'] as const;
 type Command = (typeof COMMANDS)[number];

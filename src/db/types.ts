@@ -25,6 +25,23 @@ export type Numeric = ColumnType<string, number | string, number | string>;
 
 export type Timestamp = ColumnType<Date, Date | string, Date | string>;
 
+export interface AlertRules {
+  action: Json | null;
+  comparison: string;
+  cooldown: string;
+  createdAt: Timestamp;
+  holding: Generated<boolean>;
+  id: string;
+  kpi: string;
+  lastEvaluatedAt: Timestamp | null;
+  lastTriggeredAt: Timestamp | null;
+  lastValue: number | null;
+  segment: string | null;
+  threshold: number;
+  window: string;
+  workspaceId: string;
+}
+
 export interface ApiKeys {
   createdAt: Timestamp;
   id: string;
@@ -155,6 +172,15 @@ export interface PlaybookVersions {
   workspaceId: string;
 }
 
+export interface StepVariantOverrides {
+  createdAt: Timestamp;
+  playbookKey: string;
+  ruleId: string | null;
+  stepKey: string;
+  variant: string;
+  workspaceId: string;
+}
+
 export interface Templates {
   channel: string;
   createdAt: Timestamp;
@@ -278,6 +304,7 @@ export interface Workspaces {
 }
 
 export interface DB {
+  alertRules: AlertRules;
   apiKeys: ApiKeys;
   calendarFeeds: CalendarFeeds;
   customerErasures: CustomerErasures;
@@ -288,6 +315,7 @@ export interface DB {
   outbox: Outbox;
   playbooks: Playbooks;
   playbookVersions: PlaybookVersions;
+  stepVariantOverrides: StepVariantOverrides;
   templates: Templates;
   templateVersions: TemplateVersions;
   touchpointAttempts: TouchpointAttempts;

@@ -4,6 +4,7 @@
 
 const BENCHMARKS: Record<string, () => Promise<{ run(): Promise<boolean> }>> = {
   ingest: () => import('./ingest.js'),
+  metrics: () => import('./metrics.js'),
 };
 
 const name = process.argv[2];

@@ -1,7 +1,7 @@
 import type { Deps } from '../../src/deps.js';
-import { periodicTasks, queueConsumers } from '../../src/queue/consumers.js';
 import { PeriodicHost, type PeriodicTask } from '../../src/queue/periodic.js';
 import { type QueueConsumer, WorkerHost } from '../../src/queue/worker-host.js';
+import { periodicTasks, queueConsumers } from '../../src/workers.js';
 
 export interface TestWorker {
   readonly host: WorkerHost;
