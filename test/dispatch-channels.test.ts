@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setVariantOverride } from '../src/modules/alerts/variant-overrides.js';
 import { call, createWorkspace, problemOf, startTestApp, type TestApp } from './helpers/app.js';
 import { TestClock } from './helpers/clock.js';
 import { clearPlaybooks, create, outboxFor, touchpointRow, waitForStatus } from './helpers/dispatch.js';
@@ -191,6 +192,58 @@ describe('channels without SMTP', () => {
       .json()
       .days.flatMap((d: { touchpoints: { id: string }[] }) => d.touchpoints.map((x) => x.id));
     expect(ids).toContain(task.id);
+  });
+});
+
+describe('variant switched by an alert rule', () => {
+  it('touchpoints of the step use the switched variant, whatever the sticky one of the customer', async () => {
+    await create(t.app, shop.key, '/v1/templates', {
+      key: 'ab-mail',
+      channel: 'email',
+      locale: 'pt-BR',
+      tone: 'informal',
+      variants: [
+        { key: 'a', weight: 1, subject: 'A', text: 'Versão A' },
+        { key: 'b', weight: 1, subject: 'B', text: 'Versão B' },
+      ],
+    });
+    await create(t.app, shop.key, '/v1/playbooks', {
+      key: 'ab',
+      name: 'A/B',
+      trigger: { event: 'custom.ab' },
+      reentry: 'always',
+      steps: [{ key: 'mail', after: 'PT1H', channel: 'email', template: 'ab-mail' }],
+    });
+    await setVariantOverride(t.deps.db, {
+      workspaceId: shop.id,
+      playbookKey: 'ab',
+      stepKey: 'mail',
+      variant: 'b',
+      ruleId: null,
+      at: new Date(START),
+    });
+    clock.set(START);
+    const ids: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      const customerId = `ab-${i}`;
+      const posted = await call(t.app, 'POST', '/v1/events', shop.key, {
+        id: `ab-e-${i}`,
+        type: 'custom.ab',
+        occurred_at: START,
+        customer: { id: customerId, email: `ab${i}@example.com` },
+      });
+      expect(posted.statusCode, posted.body).toBe(202);
+      const list = await call(t.app, 'GET', `/v1/touchpoints?customer_id=${customerId}`, shop.key);
+      ids.push(...(list.json().data as TouchpointItem[]).map((item) => item.id));
+    }
+    expect(ids).toHaveLength(8);
+    clock.set('2026-11-20T13:00:00Z');
+    await worker.runNow('dispatch-pump');
+    for (const id of ids) await waitForStatus(t.deps.db, id, SETTLED);
+    const variants = await Promise.all(ids.map(async (id) => (await detail(id)).variant));
+    // Eight customers split 1:1 would all land on b once in 256 runs; the switch makes it always.
+    expect(variants).toEqual(Array(8).fill('b'));
+    expect((await detail(ids[0] as string)).content).toMatchObject({ subject: 'B' });
   });
 });
 

@@ -1,6 +1,7 @@
 import type { Transaction } from 'kysely';
 import type { DB } from '../../db/types.js';
 import { AppError } from '../../errors.js';
+import { variantOverride } from '../alerts/variant-overrides.js';
 import { conditionCustomer } from '../customers/customer-conditions.js';
 import { toCustomerState } from '../customers/customer-state.js';
 import { selectTemplateFor } from '../templates/preview.service.js';
@@ -52,7 +53,8 @@ function usageOf(event: ReturnType<typeof triggerEvent>) {
 /**
  * Renders the touchpoint's template for its customer as they are now, with the signed
  * tracking links of this touchpoint: the template resolved by locale and tone, the
- * customer's sticky A/B variant, clicks wrapped by the `track` filter.
+ * customer's sticky A/B variant (or the one an alert rule switched the step to), clicks wrapped
+ * by the `track` filter.
  */
 export async function renderTouchpoint(trx: Transaction<DB>, input: RenderInput): Promise<RenderResult> {
   const { touchpoint: tp, customer, surroundings: s, now } = input;
@@ -74,6 +76,7 @@ export async function renderTouchpoint(trx: Transaction<DB>, input: RenderInput)
     tp.templateKey,
     profile,
     s.workspace.locale,
+    await variantOverride(trx, tp.workspaceId, tp.playbookKey, tp.stepKey),
   );
   if (!selection) return { kind: 'missing' };
   const event = triggerEvent(s);

@@ -44,6 +44,8 @@ export async function selectTemplateFor(
   key: string,
   customer: CustomerInput,
   workspaceLocale: string,
+  /** A variant to use when the resolved template has it (an alert rule switched the step to it). */
+  forcedVariant?: string,
 ): Promise<{ readonly template: TemplateRow; readonly variant: TemplateVariant } | undefined> {
   const candidates = await findResolutionCandidates(ctx.db, workspaceId, key);
   const chosen = resolveTemplate(
@@ -54,7 +56,8 @@ export async function selectTemplateFor(
   if (!chosen) return undefined;
   const template = await findLiveTemplate(ctx.db, workspaceId, chosen.key);
   if (!template) return undefined;
-  const variant = assignVariant(template.key, customer.id, template.document.variants);
+  const forced = template.document.variants.find((v) => v.key === forcedVariant);
+  const variant = forced ?? assignVariant(template.key, customer.id, template.document.variants);
   return variant ? { template, variant } : undefined;
 }
 
