@@ -1,5 +1,6 @@
 import { DateTime, Duration } from 'luxon';
 import type { HolidayCalendar } from './holidays.js';
+import { calendarZone } from './zones.js';
 
 /** Where and how a customer's days run: time zone, country (holidays), and the holiday data. */
 export interface LocalCalendar {
@@ -28,9 +29,27 @@ export function isBusinessDay(local: DateTime, calendar: LocalCalendar): boolean
   return local.weekday <= 5 && !calendar.holidays.isHoliday(calendar.country, local.toISODate() ?? '');
 }
 
-function parseClock(text: string): { hour: number; minute: number } {
-  const [hour, minute] = text.split(':').map(Number);
-  return { hour: hour ?? 0, minute: minute ?? 0 };
+// Steps repeat the same few offsets and clock times on every event: parsed once each.
+const durations = new Map<string, Duration>();
+const clocks = new Map<string, { readonly hour: number; readonly minute: number }>();
+
+function parseDuration(text: string): Duration {
+  let duration = durations.get(text);
+  if (!duration) {
+    duration = Duration.fromISO(text);
+    durations.set(text, duration);
+  }
+  return duration;
+}
+
+function parseClock(text: string): { readonly hour: number; readonly minute: number } {
+  let clock = clocks.get(text);
+  if (!clock) {
+    const [hour, minute] = text.split(':').map(Number);
+    clock = { hour: hour ?? 0, minute: minute ?? 0 };
+    clocks.set(text, clock);
+  }
+  return clock;
 }
 
 /** The next business day at or after `local` (same local time). */
@@ -49,9 +68,9 @@ function rollToBusinessDay(local: DateTime, calendar: LocalCalendar): DateTime {
  * The result is never before trigger + after.
  */
 export function computeDueAt(triggerAt: Date, timing: StepTiming, calendar: LocalCalendar): Date {
-  const offset = Duration.fromISO(timing.after);
+  const offset = parseDuration(timing.after);
   if (!offset.isValid) throw new Error(`invalid ISO-8601 duration: ${timing.after}`);
-  let due: DateTime = DateTime.fromJSDate(triggerAt, { zone: calendar.zone }).plus(offset);
+  let due: DateTime = DateTime.fromJSDate(triggerAt, { zone: calendarZone(calendar.zone) }).plus(offset);
   if (timing.at) {
     const { hour, minute } = parseClock(timing.at);
     const atTime = due.set({ hour, minute, second: 0, millisecond: 0 });
@@ -83,7 +102,7 @@ export function inQuietHours(local: DateTime, quiet: QuietHours): boolean {
 /** Moves a time inside quiet hours to the moment they end (customer's local time). */
 export function afterQuietHours(at: Date, zone: string, quiet: QuietHours | null): Date {
   if (!quiet) return at;
-  const local = DateTime.fromJSDate(at, { zone });
+  const local = DateTime.fromJSDate(at, { zone: calendarZone(zone) });
   if (!inQuietHours(local, quiet)) return at;
   const { hour, minute } = parseClock(quiet.end);
   let end = local.set({ hour, minute, second: 0, millisecond: 0 });
