@@ -19,7 +19,7 @@ import { API_KEY_CHANNEL, ApiKeyCache } from './modules/api-keys/key-cache.js';
 import { calendarRoutes } from './modules/calendar/calendar.routes.js';
 import { customersRoutes } from './modules/customers/customers.routes.js';
 import { exitEnrollmentsOf } from './modules/enrollments/enrollments.repository.js';
-import { rulesPlanner } from './modules/enrollments/rules-planner.js';
+import { createRulesPlanner } from './modules/enrollments/rules-planner.js';
 import { eventsRoutes } from './modules/events/events.routes.js';
 import { createIngestGroups } from './modules/events/events.service.js';
 import { playbooksUsingTemplates } from './modules/playbooks/playbooks.repository.js';
@@ -101,7 +101,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
             exitEnrollmentsOf(db, workspaceId, { playbookKey }, 'playbook_deleted', at),
         },
       });
-      const eventsCtx = { ...ctx, planner: rulesPlanner };
+      const eventsCtx = { ...ctx, planner: createRulesPlanner() };
       await v1.register(eventsRoutes, { ctx: { ...eventsCtx, groups: createIngestGroups(eventsCtx) } });
       // Touchpoints appear in the touchpoint, calendar and customer routes alike.
       for (const schema of SHARED_TOUCHPOINT_SCHEMAS) v1.addSchema(schema);

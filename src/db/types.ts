@@ -54,6 +54,7 @@ export interface CustomerErasures {
 }
 
 export interface Customers {
+  announcedStage: string | null;
   attributes: Generated<Json>;
   consent: Generated<Json>;
   createdAt: Timestamp;
