@@ -26,7 +26,21 @@ const MAX_SKIP_DAYS = 366;
 
 /** True for a weekday that is not a national holiday of the calendar's country. */
 export function isBusinessDay(local: DateTime, calendar: LocalCalendar): boolean {
-  return local.weekday <= 5 && !calendar.holidays.isHoliday(calendar.country, local.toISODate() ?? '');
+  // From the local date's fields: luxon's `weekday` computes the whole ISO week date first.
+  const { year, month, day } = local;
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day); // not Date.UTC, which reads years 0–99 as 19xx
+  const weekday = date.getUTCDay(); // 0 = Sunday
+  if (weekday === 0 || weekday === 6) return false;
+  return !calendar.holidays.isHoliday(calendar.country, isoDate(local));
+}
+
+const pad = (n: number) => (n < 10 ? `0${n}` : String(n));
+
+/** YYYY-MM-DD of a local date (luxon's toISODate for the years it writes that way). */
+function isoDate(local: DateTime): string {
+  const { year, month, day } = local;
+  return year >= 1000 && year <= 9999 ? `${year}-${pad(month)}-${pad(day)}` : (local.toISODate() ?? '');
 }
 
 // Steps repeat the same few offsets and clock times on every event: parsed once each.

@@ -66,12 +66,8 @@ export async function storeEvents(
   const customers = new Map<string, CustomerState>();
   for (const item of output.customers) {
     // jsonb keys are not camel-cased by the client: do it for the row's columns here.
-    const columns = Object.fromEntries(
-      Object.entries(item).map(([key, value]) => [
-        key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()),
-        value,
-      ]),
-    );
+    const columns: Record<string, unknown> = {};
+    for (const key in item) columns[camelCase(key)] = item[key];
     const state = toCustomerState(columns);
     customers.set(state.externalId, state);
   }
@@ -81,6 +77,17 @@ export async function storeEvents(
     existingHashes: new Map(output.existing.map((item) => [item.external_id, item.body_hash])),
     planning: output.planning && toPlanningSnapshot(output.planning),
   };
+}
+
+// The same few column names on every row of every call: converted once each.
+const camelNames = new Map<string, string>();
+function camelCase(column: string): string {
+  let name = camelNames.get(column);
+  if (name === undefined) {
+    name = column.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+    camelNames.set(column, name);
+  }
+  return name;
 }
 
 const dateOrNull = (value: string | null): Date | null => (value === null ? null : new Date(value));
