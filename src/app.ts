@@ -22,7 +22,7 @@ import { customersRoutes } from './modules/customers/customers.routes.js';
 import { dispatchMetrics, watchQueueDepths } from './modules/dispatch/dispatch-metrics.js';
 import { dispatchQueue } from './modules/dispatch/dispatch-queue.js';
 import { exitEnrollmentsOf } from './modules/enrollments/enrollments.repository.js';
-import { rulesPlanner } from './modules/enrollments/rules-planner.js';
+import { createRulesPlanner } from './modules/enrollments/rules-planner.js';
 import { eventsRoutes } from './modules/events/events.routes.js';
 import { createIngestGroups } from './modules/events/events.service.js';
 import { metricsRoutes } from './modules/metrics/metrics.routes.js';
@@ -115,7 +115,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
             exitEnrollmentsOf(db, workspaceId, { playbookKey }, 'playbook_deleted', at),
         },
       });
-      const eventsCtx = { ...ctx, planner: rulesPlanner };
+      const eventsCtx = { ...ctx, planner: createRulesPlanner() };
       await v1.register(eventsRoutes, { ctx: { ...eventsCtx, groups: createIngestGroups(eventsCtx) } });
       // Touchpoints appear in the touchpoint, calendar and customer routes alike.
       for (const schema of SHARED_TOUCHPOINT_SCHEMAS) v1.addSchema(schema);

@@ -71,6 +71,7 @@ export interface CustomerErasures {
 }
 
 export interface Customers {
+  announcedStage: string | null;
   attributes: Generated<Json>;
   consent: Generated<Json>;
   createdAt: Timestamp;

@@ -1,5 +1,6 @@
 import { DateTime, Duration } from 'luxon';
 import type { HolidayCalendar } from './holidays.js';
+import { calendarZone } from './zones.js';
 
 /** Where and how a customer's days run: time zone, country (holidays), and the holiday data. */
 export interface LocalCalendar {
@@ -25,12 +26,44 @@ const MAX_SKIP_DAYS = 366;
 
 /** True for a weekday that is not a national holiday of the calendar's country. */
 export function isBusinessDay(local: DateTime, calendar: LocalCalendar): boolean {
-  return local.weekday <= 5 && !calendar.holidays.isHoliday(calendar.country, local.toISODate() ?? '');
+  // From the local date's fields: luxon's `weekday` computes the whole ISO week date first.
+  const { year, month, day } = local;
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day); // not Date.UTC, which reads years 0–99 as 19xx
+  const weekday = date.getUTCDay(); // 0 = Sunday
+  if (weekday === 0 || weekday === 6) return false;
+  return !calendar.holidays.isHoliday(calendar.country, isoDate(local));
 }
 
-function parseClock(text: string): { hour: number; minute: number } {
-  const [hour, minute] = text.split(':').map(Number);
-  return { hour: hour ?? 0, minute: minute ?? 0 };
+const pad = (n: number) => (n < 10 ? `0${n}` : String(n));
+
+/** YYYY-MM-DD of a local date (luxon's toISODate for the years it writes that way). */
+function isoDate(local: DateTime): string {
+  const { year, month, day } = local;
+  return year >= 1000 && year <= 9999 ? `${year}-${pad(month)}-${pad(day)}` : (local.toISODate() ?? '');
+}
+
+// Steps repeat the same few offsets and clock times on every event: parsed once each.
+const durations = new Map<string, Duration>();
+const clocks = new Map<string, { readonly hour: number; readonly minute: number }>();
+
+function parseDuration(text: string): Duration {
+  let duration = durations.get(text);
+  if (!duration) {
+    duration = Duration.fromISO(text);
+    durations.set(text, duration);
+  }
+  return duration;
+}
+
+function parseClock(text: string): { readonly hour: number; readonly minute: number } {
+  let clock = clocks.get(text);
+  if (!clock) {
+    const [hour, minute] = text.split(':').map(Number);
+    clock = { hour: hour ?? 0, minute: minute ?? 0 };
+    clocks.set(text, clock);
+  }
+  return clock;
 }
 
 /** The next business day at or after `local` (same local time). */
@@ -49,9 +82,9 @@ function rollToBusinessDay(local: DateTime, calendar: LocalCalendar): DateTime {
  * The result is never before trigger + after.
  */
 export function computeDueAt(triggerAt: Date, timing: StepTiming, calendar: LocalCalendar): Date {
-  const offset = Duration.fromISO(timing.after);
+  const offset = parseDuration(timing.after);
   if (!offset.isValid) throw new Error(`invalid ISO-8601 duration: ${timing.after}`);
-  let due: DateTime = DateTime.fromJSDate(triggerAt, { zone: calendar.zone }).plus(offset);
+  let due: DateTime = DateTime.fromJSDate(triggerAt, { zone: calendarZone(calendar.zone) }).plus(offset);
   if (timing.at) {
     const { hour, minute } = parseClock(timing.at);
     const atTime = due.set({ hour, minute, second: 0, millisecond: 0 });
@@ -83,7 +116,7 @@ export function inQuietHours(local: DateTime, quiet: QuietHours): boolean {
 /** Moves a time inside quiet hours to the moment they end (customer's local time). */
 export function afterQuietHours(at: Date, zone: string, quiet: QuietHours | null): Date {
   if (!quiet) return at;
-  const local = DateTime.fromJSDate(at, { zone });
+  const local = DateTime.fromJSDate(at, { zone: calendarZone(zone) });
   if (!inQuietHours(local, quiet)) return at;
   const { hour, minute } = parseClock(quiet.end);
   let end = local.set({ hour, minute, second: 0, millisecond: 0 });

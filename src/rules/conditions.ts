@@ -3,6 +3,9 @@ import type { Condition } from './types.js';
 
 const engine = new LogicEngine();
 const compiled = new Map<string, (data: unknown) => unknown>();
+// The same condition objects come back on every event (playbooks are cached per version):
+// found by identity first, without serializing them again.
+const byObject = new WeakMap<object, (data: unknown) => unknown>();
 
 /**
  * Evaluates a JSON Logic condition over `data`. Compiled once per distinct expression:
@@ -11,11 +14,15 @@ const compiled = new Map<string, (data: unknown) => unknown>();
 export function holds(condition: Condition | undefined, data: unknown): boolean {
   if (condition === undefined) return true;
   if (typeof condition === 'boolean') return condition;
-  const text = JSON.stringify(condition);
-  let fn = compiled.get(text);
+  let fn = byObject.get(condition);
   if (!fn) {
-    fn = engine.build(condition as Record<string, unknown>) as (data: unknown) => unknown;
-    compiled.set(text, fn);
+    const text = JSON.stringify(condition);
+    fn = compiled.get(text);
+    if (!fn) {
+      fn = engine.build(condition as Record<string, unknown>) as (data: unknown) => unknown;
+      compiled.set(text, fn);
+    }
+    byObject.set(condition, fn);
   }
   return truthy(fn(data));
 }

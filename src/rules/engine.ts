@@ -14,6 +14,7 @@ import {
   type PlanSettings,
   type Playbook,
 } from './types.js';
+import { crossesThreshold, usageReading } from './usage.js';
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -129,14 +130,11 @@ function triggerFor(
       if (state.lastActivityAt && event.occurredAt < state.lastActivityAt) return undefined;
       return { at: new Date(event.occurredAt.getTime() + trigger.days * DAY_MS), key: null };
     case 'usage': {
-      if (event.type !== 'usage' || event.properties.metric !== trigger.metric) return undefined;
-      const value = Number(event.properties.value);
-      const limit = Number(event.properties.limit);
-      if (!(limit > 0) || !Number.isFinite(value)) return undefined;
-      const previous = state.usage[trigger.metric];
-      if (previous && previous.at > event.occurredAt) return undefined; // late, superseded reading
-      const crossed = value / limit >= trigger.atLeast && (!previous || previous.ratio < trigger.atLeast);
-      return crossed ? { at: event.occurredAt, key: null } : undefined;
+      const reading = usageReading(event);
+      if (!reading || reading.metric !== trigger.metric) return undefined;
+      return crossesThreshold(state.usage[trigger.metric], reading, trigger.atLeast)
+        ? { at: event.occurredAt, key: null }
+        : undefined;
     }
     case 'before': {
       const attributes = (state.customer.attributes ?? {}) as Record<string, unknown>;

@@ -40,6 +40,8 @@ export interface CustomerState extends CustomerFacts {
   readonly segment: string | null;
   readonly attributes: Readonly<Record<string, unknown>>;
   readonly consent: Readonly<Record<string, unknown>>;
+  /** The stage last announced by a `customer.stage_changed` event (null before the first). */
+  readonly announcedStage: LifecycleStage | null;
   readonly createdAt: Date;
   readonly updatedAt: Date;
 }
@@ -122,6 +124,7 @@ export function toCustomerState(row: Readonly<Record<string, unknown>>): Custome
     segment: (row.segment as string | null) ?? null,
     attributes: (row.attributes as Record<string, unknown> | null) ?? {},
     consent: (row.consent as Record<string, unknown> | null) ?? {},
+    announcedStage: (row.announcedStage as LifecycleStage | null) ?? null,
     firstSeenAt: date(row.firstSeenAt) ?? new Date(0),
     firstPurchaseAt: date(row.firstPurchaseAt),
     lastPurchaseAt: date(row.lastPurchaseAt),

@@ -4,56 +4,6 @@ import type { Enrollment, ExitRule, Trigger } from '../../rules/types.js';
 
 type Db = Kysely<DB> | Transaction<DB>;
 
-/** A stored enrollment with its customer, and its version's exit rules. */
-export interface StoredEnrollment extends Enrollment {
-  readonly customerId: string;
-}
-
-/** Every enrollment of these customers (history counts for re-entry), with its version's exit rules. */
-export async function enrollmentsOf(
-  db: Db,
-  workspaceId: string,
-  customerIds: readonly string[],
-): Promise<StoredEnrollment[]> {
-  if (customerIds.length === 0) return [];
-  const rows = await db
-    .selectFrom('enrollments as e')
-    .innerJoin('playbookVersions as v', (join) =>
-      join
-        .onRef('v.workspaceId', '=', 'e.workspaceId')
-        .onRef('v.playbookId', '=', 'e.playbookId')
-        .onRef('v.version', '=', 'e.playbookVersion'),
-    )
-    .select([
-      'e.id',
-      'e.customerId',
-      'e.playbookKey',
-      'e.playbookVersion',
-      'e.status',
-      'e.triggerKind',
-      'e.triggerAt',
-      'e.triggerKey',
-      'e.lastDueAt',
-      sql<ExitRule[] | null>`v.document -> 'exit_on'`.as('exitOn'),
-    ])
-    .where('e.workspaceId', '=', workspaceId)
-    .where('e.customerId', 'in', customerIds)
-    .orderBy('e.triggerAt')
-    .execute();
-  return rows.map((row) => ({
-    id: row.id,
-    customerId: row.customerId,
-    playbookKey: row.playbookKey,
-    version: row.playbookVersion,
-    status: row.status as Enrollment['status'],
-    triggerKind: row.triggerKind as Trigger['kind'],
-    triggerAt: row.triggerAt,
-    triggerKey: row.triggerKey,
-    lastDueAt: row.lastDueAt,
-    exitOn: row.exitOn ?? [],
-  }));
-}
-
 /** The latest usage ratio per customer and metric, leaving out the given events. */
 export async function latestUsage(
   db: Db,
@@ -122,30 +72,99 @@ export interface NewTouchpoint {
   readonly statusReason: string | null;
 }
 
-export async function insertEnrollments(
+/** Exit rules of playbook versions (immutable), by `playbookId:version`. */
+export async function versionExitRules(
   db: Db,
   workspaceId: string,
-  rows: readonly NewEnrollment[],
-  at: Date,
-): Promise<void> {
-  if (rows.length === 0) return;
-  await db
-    .insertInto('enrollments')
-    .values(rows.map((row) => ({ ...row, workspaceId, createdAt: at, updatedAt: at })))
+  versions: readonly { readonly playbookId: string; readonly version: number }[],
+): Promise<Map<string, ExitRule[]>> {
+  const rules = new Map<string, ExitRule[]>();
+  if (versions.length === 0) return rules;
+  const rows = await db
+    .selectFrom('playbookVersions')
+    .select(['playbookId', 'version', sql<ExitRule[] | null>`document -> 'exit_on'`.as('exitOn')])
+    .where('workspaceId', '=', workspaceId)
+    .where((eb) =>
+      eb.or(
+        versions.map((v) => eb.and([eb('playbookId', '=', v.playbookId), eb('version', '=', v.version)])),
+      ),
+    )
     .execute();
+  for (const row of rows) rules.set(`${row.playbookId}:${row.version}`, row.exitOn ?? []);
+  return rules;
 }
 
-export async function insertTouchpoints(
-  db: Db,
-  workspaceId: string,
-  rows: readonly NewTouchpoint[],
-  at: Date,
-): Promise<void> {
-  if (rows.length === 0) return;
-  await db
-    .insertInto('touchpoints')
-    .values(rows.map((row) => ({ ...row, workspaceId, createdAt: at, updatedAt: at })))
-    .execute();
+/** Everything a plan writes, each kind set-wise (see `apply_plan()`). */
+export interface PlanWrites {
+  /** Stored enrollments an event ended, with the reason. */
+  readonly exits: readonly { readonly id: string; readonly reason: string }[];
+  /** Stored enrollments whose pending trigger moved: their old plan goes, the new one is in `touchpoints`. */
+  readonly moves: readonly {
+    readonly id: string;
+    readonly playbookId: string;
+    readonly playbookVersion: number;
+    readonly triggerAt: Date;
+    readonly triggerKey: string | null;
+    readonly lastDueAt: Date | null;
+  }[];
+  readonly enrollments: readonly NewEnrollment[];
+  readonly touchpoints: readonly NewTouchpoint[];
+  /** Customers' newly announced lifecycle stages. */
+  readonly stages: readonly { readonly customerId: string; readonly stage: string }[];
+  /** Outgoing events, written to the outbox in the same transaction. */
+  readonly outbox: readonly { readonly id: string; readonly type: string; readonly data: unknown }[];
+}
+
+/** Writes a whole plan in one round trip, one statement per kind of write, whatever the batch size. */
+export async function applyPlan(db: Db, workspaceId: string, now: Date, plan: PlanWrites): Promise<void> {
+  const nothing =
+    plan.exits.length + plan.moves.length + plan.enrollments.length + plan.touchpoints.length === 0 &&
+    plan.stages.length + plan.outbox.length === 0;
+  if (nothing) return;
+  const payload = JSON.stringify({
+    exits: plan.exits,
+    moves: plan.moves.map((m) => ({
+      id: m.id,
+      playbook_id: m.playbookId,
+      playbook_version: m.playbookVersion,
+      trigger_at: m.triggerAt,
+      trigger_key: m.triggerKey,
+      last_due_at: m.lastDueAt,
+    })),
+    enrollments: plan.enrollments.map((e) => ({
+      id: e.id,
+      customer_id: e.customerId,
+      playbook_id: e.playbookId,
+      playbook_key: e.playbookKey,
+      playbook_version: e.playbookVersion,
+      trigger_kind: e.triggerKind,
+      trigger_event_id: e.triggerEventId,
+      trigger_at: e.triggerAt,
+      trigger_key: e.triggerKey,
+      status: e.status,
+      last_due_at: e.lastDueAt,
+      exit_reason: e.exitReason,
+      ended_at: e.endedAt,
+    })),
+    touchpoints: plan.touchpoints.map((t) => ({
+      id: t.id,
+      customer_id: t.customerId,
+      enrollment_id: t.enrollmentId,
+      playbook_key: t.playbookKey,
+      playbook_version: t.playbookVersion,
+      step_key: t.stepKey,
+      channel: t.channel,
+      template_key: t.templateKey,
+      task_kind: t.taskKind,
+      endpoint_id: t.endpointId,
+      due_at: t.dueAt,
+      status: t.status,
+      status_reason: t.statusReason,
+    })),
+    stages: plan.stages.map((s) => ({ customer_id: s.customerId, stage: s.stage })),
+    outbox: plan.outbox,
+  });
+  await sql`SELECT apply_plan(${workspaceId}, ${now}, ${payload}::jsonb)`.execute(db);
 }
 
 /** Statuses a touchpoint can still be cancelled from: nothing has gone out, no task was done yet. */
@@ -166,65 +185,6 @@ export async function cancelPendingTouchpoints(
     .where('workspaceId', '=', workspaceId)
     .where('enrollmentId', 'in', enrollmentIds)
     .where('status', 'in', CANCELLABLE_STATUSES)
-    .execute();
-}
-
-/** Ends an enrollment now and cancels its pending touchpoints. */
-export async function exitEnrollment(
-  db: Db,
-  workspaceId: string,
-  id: string,
-  reason: string,
-  at: Date,
-): Promise<void> {
-  await db
-    .updateTable('enrollments')
-    .set({ status: 'exited', exitReason: reason, endedAt: at, updatedAt: at })
-    .where('workspaceId', '=', workspaceId)
-    .where('id', '=', id)
-    .where('status', '=', 'active')
-    .execute();
-  await cancelPendingTouchpoints(db, workspaceId, [id], `exited:${reason}`, at);
-}
-
-/**
- * Moves a pending trigger (a new idle period, a new date) and clears its old plan. Touchpoints
- * still only `scheduled` never left Postgres, so they are deleted rather than kept as
- * cancelled rows — an idle timer moves on every activity event, and would otherwise leave
- * two rows behind each time. One already handed to the queue is cancelled instead.
- */
-export async function moveEnrollment(
-  db: Db,
-  workspaceId: string,
-  change: {
-    readonly id: string;
-    readonly playbookId: string;
-    readonly playbookVersion: number;
-    readonly triggerAt: Date;
-    readonly triggerKey: string | null;
-    readonly lastDueAt: Date | null;
-  },
-  at: Date,
-): Promise<void> {
-  await db
-    .deleteFrom('touchpoints')
-    .where('workspaceId', '=', workspaceId)
-    .where('enrollmentId', '=', change.id)
-    .where('status', '=', 'scheduled')
-    .execute();
-  await cancelPendingTouchpoints(db, workspaceId, [change.id], 'rescheduled', at);
-  await db
-    .updateTable('enrollments')
-    .set({
-      playbookId: change.playbookId,
-      playbookVersion: change.playbookVersion,
-      triggerAt: change.triggerAt,
-      triggerKey: change.triggerKey,
-      lastDueAt: change.lastDueAt,
-      updatedAt: at,
-    })
-    .where('workspaceId', '=', workspaceId)
-    .where('id', '=', change.id)
     .execute();
 }
 

@@ -1,6 +1,7 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { DB } from '../../db/types.js';
 import { type CustomerState, toCustomerState } from '../customers/customer-state.js';
+import type { PlanningSnapshot } from './planner.js';
 
 type Db = Kysely<DB> | Transaction<DB>;
 
@@ -25,6 +26,8 @@ export interface StoredEvents {
   readonly customers: ReadonlyMap<string, CustomerState>;
   /** External id → stored body hash (hex) of the events that were already there. */
   readonly existingHashes: ReadonlyMap<string, string>;
+  /** What planning needs, read after the upsert (when customers were asked for and some were upserted). */
+  readonly planning: PlanningSnapshot | null;
 }
 
 /**
@@ -63,12 +66,8 @@ export async function storeEvents(
   const customers = new Map<string, CustomerState>();
   for (const item of output.customers) {
     // jsonb keys are not camel-cased by the client: do it for the row's columns here.
-    const columns = Object.fromEntries(
-      Object.entries(item).map(([key, value]) => [
-        key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()),
-        value,
-      ]),
-    );
+    const columns: Record<string, unknown> = {};
+    for (const key in item) columns[camelCase(key)] = item[key];
     const state = toCustomerState(columns);
     customers.set(state.externalId, state);
   }
@@ -76,6 +75,39 @@ export async function storeEvents(
     inserted,
     customers,
     existingHashes: new Map(output.existing.map((item) => [item.external_id, item.body_hash])),
+    planning: output.planning && toPlanningSnapshot(output.planning),
+  };
+}
+
+// The same few column names on every row of every call: converted once each.
+const camelNames = new Map<string, string>();
+function camelCase(column: string): string {
+  let name = camelNames.get(column);
+  if (name === undefined) {
+    name = column.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+    camelNames.set(column, name);
+  }
+  return name;
+}
+
+const dateOrNull = (value: string | null): Date | null => (value === null ? null : new Date(value));
+
+function toPlanningSnapshot(raw: NonNullable<IngestResult['planning']>): PlanningSnapshot {
+  return {
+    workspace: { ...raw.workspace, settings: raw.workspace.settings ?? {} },
+    playbooksStamp: raw.playbooks_stamp,
+    enrollments: raw.enrollments.map((e) => ({
+      id: e.id,
+      customerId: e.customer_id,
+      playbookId: e.playbook_id,
+      playbookKey: e.playbook_key,
+      playbookVersion: e.playbook_version,
+      status: e.status,
+      triggerKind: e.trigger_kind,
+      triggerAt: new Date(e.trigger_at),
+      triggerKey: e.trigger_key,
+      lastDueAt: dateOrNull(e.last_due_at),
+    })),
   };
 }
 
@@ -83,4 +115,26 @@ interface IngestResult {
   readonly inserted: readonly { id: string; external_id: string }[];
   readonly customers: readonly Record<string, unknown>[];
   readonly existing: readonly { external_id: string; body_hash: string }[];
+  readonly planning: {
+    readonly workspace: {
+      readonly timezone: string;
+      readonly country: string;
+      readonly currency: string;
+      readonly locale: string;
+      readonly settings: Record<string, unknown> | null;
+    };
+    readonly playbooks_stamp: string;
+    readonly enrollments: readonly {
+      readonly id: string;
+      readonly customer_id: string;
+      readonly playbook_id: string;
+      readonly playbook_key: string;
+      readonly playbook_version: number;
+      readonly status: string;
+      readonly trigger_kind: string;
+      readonly trigger_at: string;
+      readonly trigger_key: string | null;
+      readonly last_due_at: string | null;
+    }[];
+  } | null;
 }

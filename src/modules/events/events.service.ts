@@ -94,8 +94,11 @@ async function ingestValid(
       }
     });
     // The seam of the rules engine: decide and write the plan inside this transaction.
-    const plans =
-      trx && accepted.length > 0 ? await ctx.planner.plan(trx, { workspaceId, accepted, now }) : [];
+    let plans: readonly EventPlan[] = [];
+    if (trx && accepted.length > 0) {
+      if (!stored.planning) throw new Error('ingest_events returned no planning snapshot');
+      plans = await ctx.planner.plan(trx, { workspaceId, accepted, now, snapshot: stored.planning });
+    }
     acceptedIndex.forEach((index, i) => {
       const event = events[index]!;
       outcomes[index] = {

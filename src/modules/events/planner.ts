@@ -32,6 +32,39 @@ export interface AcceptedEvent {
   readonly customer: CustomerState;
 }
 
+/** An enrollment of one of the ingested customers, as stored when planning began. */
+export interface StoredEnrollmentRow {
+  readonly id: string;
+  readonly customerId: string;
+  readonly playbookId: string;
+  readonly playbookKey: string;
+  readonly playbookVersion: number;
+  readonly status: string;
+  readonly triggerKind: string;
+  readonly triggerAt: Date;
+  readonly triggerKey: string | null;
+  readonly lastDueAt: Date | null;
+}
+
+/**
+ * What the ingest statement read for planning once it held the customers' row locks, so that
+ * planning needs no round trip of its own before it writes (see `ingest_events()`).
+ */
+export interface PlanningSnapshot {
+  /** The workspace's locale columns and its settings overrides. */
+  readonly workspace: {
+    readonly timezone: string;
+    readonly country: string;
+    readonly currency: string;
+    readonly locale: string;
+    readonly settings: Readonly<Record<string, unknown>>;
+  };
+  /** Changes whenever a live playbook is created, saved, switched on or off, or deleted. */
+  readonly playbooksStamp: string;
+  /** Every enrollment of the accepted events' customers (history counts for re-entry), by trigger time. */
+  readonly enrollments: readonly StoredEnrollmentRow[];
+}
+
 /**
  * The seam where the rules engine plugs into ingest. `plan` is called once per ingest
  * transaction, inside it, after the events are stored and their customers upserted, with
@@ -47,7 +80,12 @@ export interface EventPlanner {
   readonly mayPlan: boolean;
   plan(
     trx: Transaction<DB>,
-    input: { readonly workspaceId: string; readonly accepted: readonly AcceptedEvent[]; readonly now: Date },
+    input: {
+      readonly workspaceId: string;
+      readonly accepted: readonly AcceptedEvent[];
+      readonly now: Date;
+      readonly snapshot: PlanningSnapshot;
+    },
   ): Promise<readonly EventPlan[]>;
 }
 
