@@ -190,7 +190,7 @@ BEGIN
     )
     UPDATE touchpoints t SET status = 'cancelled', status_reason = 'exited:' || x.reason, updated_at = p_now
     FROM x
-    WHERE t.workspace_id = p_workspace AND t.enrollment_id = x.id AND t.status IN ('scheduled', 'queued');
+    WHERE t.workspace_id = p_workspace AND t.enrollment_id = x.id AND t.status IN ('scheduled', 'queued', 'pending');
   END IF;
 
   IF jsonb_array_length(p_plan->'moves') > 0 THEN

@@ -84,6 +84,8 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   registerHealth(app, deps.db, deps.redis);
 
   const ctx = { db: deps.db, clock: deps.clock, keyCache: registerKeyCache(app, deps) };
+  // One planner for every way events come in (the API, survey answers): it caches playbooks.
+  const planner = createRulesPlanner();
   await app.register(
     async (v1) => {
       await registerRateLimit(v1, {
@@ -115,7 +117,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
             exitEnrollmentsOf(db, workspaceId, { playbookKey }, 'playbook_deleted', at),
         },
       });
-      const eventsCtx = { ...ctx, planner: createRulesPlanner() };
+      const eventsCtx = { ...ctx, planner };
       await v1.register(eventsRoutes, { ctx: { ...eventsCtx, groups: createIngestGroups(eventsCtx) } });
       // Touchpoints appear in the touchpoint, calendar and customer routes alike.
       for (const schema of SHARED_TOUCHPOINT_SCHEMAS) v1.addSchema(schema);
@@ -148,7 +150,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
       prefix: `${deps.config.queuePrefix}:links`,
     });
     await links.register(trackingRoutes, {
-      ctx: { db: deps.db, clock: deps.clock, secrets: deps.secrets, planner: rulesPlanner },
+      ctx: { db: deps.db, clock: deps.clock, secrets: deps.secrets, planner },
       rps: deps.config.rateLimitRps,
     });
   });

@@ -311,6 +311,46 @@ describe('POST /v1/touchpoints/{id}/outcome', () => {
     expect(problemOf(await outcome(task.id, { outcome: 'completed' })).code).toBe('not_pending_task');
   });
 
+  it('an exit event cancels a task still pending, in the event transaction', async () => {
+    await create(t.app, shop.key, '/v1/playbooks', {
+      key: 'exit-task',
+      name: 'Task until cancellation',
+      trigger: { event: 'custom.exit_task' },
+      reentry: 'always',
+      exit_on: [{ event: 'cancellation' }],
+      // A later step keeps the enrollment running after the call falls due.
+      steps: [
+        { key: 'call', after: 'PT1H', channel: 'task', task: { kind: 'call' }, template: 'call-script' },
+        { key: 'later', after: 'P7D', channel: 'email', template: 'plain-mail' },
+      ],
+    });
+    clock.set(START);
+    const posted = await call(t.app, 'POST', '/v1/events', shop.key, {
+      id: 'exit-task-1',
+      type: 'custom.exit_task',
+      occurred_at: START,
+      customer: { id: 'exit-task-c', name: 'Caio', phone: '+5511977776666' },
+    });
+    expect(posted.statusCode, posted.body).toBe(202);
+    const list = await call(t.app, 'GET', '/v1/touchpoints?customer_id=exit-task-c', shop.key);
+    const task = (list.json().data as TouchpointItem[]).find(
+      (item) => item.step === 'call',
+    ) as TouchpointItem;
+    await dispatchAll([task]);
+    expect((await touchpointRow(t.deps.db, task.id)).status).toBe('pending');
+    clock.set('2026-11-20T14:00:00Z');
+    const cancelled = await call(t.app, 'POST', '/v1/events', shop.key, {
+      id: 'exit-task-2',
+      type: 'cancellation',
+      occurred_at: '2026-11-20T14:00:00Z',
+      customer: { id: 'exit-task-c' },
+    });
+    expect(cancelled.statusCode, cancelled.body).toBe(202);
+    const row = await touchpointRow(t.deps.db, task.id);
+    expect(row.status).toBe('cancelled');
+    expect(row.statusReason).toMatch(/^exited:/);
+  });
+
   it('refuses bad input with problem+json naming the field, and changes nothing', async () => {
     const { task, others } = await pendingTask();
     const cases: [unknown, number, string][] = [
