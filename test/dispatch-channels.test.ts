@@ -248,6 +248,25 @@ describe('POST /v1/touchpoints/{id}/outcome', () => {
     expect(await waitForStatus(t.deps.db, task.id, ['pending'])).toMatchObject({ status: 'pending' });
   });
 
+  it('two outcomes at once: exactly one wins, the other is 409, one task.completed', async () => {
+    const { task } = await pendingTask();
+    clock.set('2026-11-20T14:00:00Z');
+    const answers = await Promise.all([
+      outcome(task.id, { outcome: 'completed', notes: 'first' }),
+      outcome(task.id, { outcome: 'no_answer', notes: 'second' }),
+      outcome(task.id, { outcome: 'rescheduled', reschedule_at: '2026-11-24T14:00:00Z' }),
+    ]);
+    const codes = answers.map((a) => a.statusCode).sort();
+    expect(codes, answers.map((a) => a.body).join('\n')).toEqual([200, 409, 409]);
+    const winner = answers.find((a) => a.statusCode === 200)?.json();
+    const row = await touchpointRow(t.deps.db, task.id);
+    expect(row).toMatchObject({ status: winner.status, outcome: winner.outcome });
+    const events = (await outboxFor(t.deps.db, task.id)).map((e) => e.type);
+    expect(events).toEqual(
+      winner.status === 'completed' ? ['task.created', 'task.completed'] : ['task.created'],
+    );
+  });
+
   it('a pending task can still be cancelled (by hand here; exits and erasure use the same rule)', async () => {
     const { task } = await pendingTask();
     const response = await call(t.app, 'POST', `/v1/touchpoints/${task.id}/cancel`, shop.key);
