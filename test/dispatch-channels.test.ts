@@ -3,6 +3,7 @@ import { setVariantOverride } from '../src/modules/alerts/variant-overrides.js';
 import { call, createWorkspace, problemOf, startTestApp, type TestApp } from './helpers/app.js';
 import { TestClock } from './helpers/clock.js';
 import { clearPlaybooks, create, outboxFor, touchpointRow, waitForStatus } from './helpers/dispatch.js';
+import { waitFor } from './helpers/process.js';
 import type { TouchpointItem } from './helpers/touchpoints.js';
 import { startTestWorker, type TestWorker } from './helpers/worker.js';
 
@@ -300,6 +301,25 @@ describe('POST /v1/touchpoints/{id}/outcome', () => {
     expect(await waitForStatus(t.deps.db, task.id, ['pending'])).toMatchObject({ status: 'pending' });
   });
 
+  it('two outcomes at once: exactly one wins, the other is 409, one task.completed', async () => {
+    const { task } = await pendingTask();
+    clock.set('2026-11-20T14:00:00Z');
+    const answers = await Promise.all([
+      outcome(task.id, { outcome: 'completed', notes: 'first' }),
+      outcome(task.id, { outcome: 'no_answer', notes: 'second' }),
+      outcome(task.id, { outcome: 'rescheduled', reschedule_at: '2026-11-24T14:00:00Z' }),
+    ]);
+    const codes = answers.map((a) => a.statusCode).sort();
+    expect(codes, answers.map((a) => a.body).join('\n')).toEqual([200, 409, 409]);
+    const winner = answers.find((a) => a.statusCode === 200)?.json();
+    const row = await touchpointRow(t.deps.db, task.id);
+    expect(row).toMatchObject({ status: winner.status, outcome: winner.outcome });
+    const events = (await outboxFor(t.deps.db, task.id)).map((e) => e.type);
+    expect(events).toEqual(
+      winner.status === 'completed' ? ['task.created', 'task.completed'] : ['task.created'],
+    );
+  });
+
   it('a pending task can still be cancelled (by hand here; exits and erasure use the same rule)', async () => {
     const { task } = await pendingTask();
     const response = await call(t.app, 'POST', `/v1/touchpoints/${task.id}/cancel`, shop.key);
@@ -379,6 +399,88 @@ describe('POST /v1/touchpoints/{id}/outcome', () => {
       404,
     );
     expect((await touchpointRow(t.deps.db, mail.id)).outcome).toBeNull();
+  });
+});
+
+describe('frequency cap on tasks', () => {
+  it('counts tasks handed to a person (pending, completed): a second call the same day is moved', async () => {
+    const capped = await createWorkspace(t.app, { timezone: 'America/Sao_Paulo' });
+    await clearPlaybooks(t.app, capped.key);
+    const patched = await call(t.app, 'PATCH', '/v1/settings', capped.key, {
+      frequency_caps: {
+        email: { per_day: 1, per_week: 3 },
+        webhook: { per_day: null, per_week: null },
+        task: { per_day: 1, per_week: null },
+      },
+    });
+    expect(patched.statusCode, patched.body).toBe(200);
+    await create(t.app, capped.key, '/v1/templates', {
+      key: 'short-call',
+      channel: 'task',
+      locale: 'pt-BR',
+      tone: 'informal',
+      variants: [
+        {
+          key: 'a',
+          weight: 1,
+          script: {
+            opening: 'Oi, {{ customer.first_name }}!',
+            diagnosis: ['Tudo certo?'],
+            value_proposal: 'Ajuda.',
+            call_to_action: 'Agendar.',
+            objections: [],
+            escalation: 'Gerente.',
+          },
+        },
+      ],
+    });
+    const call1 = { channel: 'task', task: { kind: 'meeting' }, template: 'short-call' };
+    await create(t.app, capped.key, '/v1/playbooks', {
+      key: 'two-calls',
+      name: 'Two calls',
+      trigger: { event: 'custom.two_calls' },
+      reentry: 'always',
+      steps: [
+        { key: 'first', after: 'PT1H', ...call1 },
+        { key: 'second', after: 'PT2H', ...call1 },
+      ],
+    });
+    clock.set(START);
+    const planned = await call(t.app, 'POST', '/v1/events', capped.key, {
+      id: 'two-calls-1',
+      type: 'custom.two_calls',
+      occurred_at: START,
+      customer: { id: 'c-cap', name: 'Bia Lima' },
+    });
+    expect(planned.statusCode, planned.body).toBe(202);
+    const [first, second] = planned.json().touchpoints as TouchpointItem[];
+    if (!first || !second) throw new Error('expected two touchpoints');
+    expect(await dispatchAll([first])).toMatchObject([{ status: 'pending' }]);
+    // Done before the second is due: completed tasks count as well (at their due time).
+    clock.set('2026-11-20T13:30:00Z');
+    const done = await call(t.app, 'POST', `/v1/touchpoints/${first.id}/outcome`, capped.key, {
+      outcome: 'completed',
+    });
+    expect(done.statusCode, done.body).toBe(200);
+
+    clock.set(second.due_at);
+    await worker.runNow('dispatch-pump');
+    const moved = await waitFor(
+      async () => {
+        const row = await touchpointRow(t.deps.db, second.id);
+        return row.statusReason === 'frequency_cap' || row.status !== 'queued' ? row : undefined;
+      },
+      15_000,
+      'the second call to be decided',
+    );
+    expect(moved).toMatchObject({ status: 'scheduled', statusReason: 'frequency_cap' });
+    expect(moved.dueAt.toISOString()).toBe(
+      new Date(new Date(first.due_at).getTime() + 86_400_000).toISOString(),
+    );
+
+    clock.set(moved.dueAt);
+    await worker.runNow('dispatch-pump');
+    expect(await waitForStatus(t.deps.db, second.id, ['pending'])).toMatchObject({ status: 'pending' });
   });
 });
 

@@ -84,4 +84,20 @@ describe('email parts', () => {
       error: 'ECONNECTION: connect ECONNREFUSED',
     });
   });
+
+  it('a 5xx to the message is permanent; a 5xx to the session (login, greeting) is not', () => {
+    const rcpt = { code: 'EENVELOPE', command: 'RCPT TO', responseCode: 550, response: '550 no such user' };
+    const data = { code: 'EMESSAGE', command: 'DATA', responseCode: 554, response: '554 spam' };
+    expect(classifySmtpError(rcpt).permanent).toBe(true);
+    expect(classifySmtpError(data).permanent).toBe(true);
+    const login = {
+      code: 'EAUTH',
+      command: 'AUTH PLAIN',
+      responseCode: 535,
+      response: '535 bad credentials',
+    };
+    const greeting = { code: 'EPROTOCOL', command: 'CONN', responseCode: 554, response: '554 no service' };
+    expect(classifySmtpError(login)).toEqual({ permanent: false, error: '535: 535 bad credentials' });
+    expect(classifySmtpError(greeting).permanent).toBe(false);
+  });
 });

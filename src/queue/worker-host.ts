@@ -9,6 +9,8 @@ export interface QueueConsumer {
   readonly concurrency?: number;
   /** How soon a dead worker's jobs are taken over (BullMQ's lock and stalled-check periods). */
   readonly takeover?: Pick<WorkerOptions, 'lockDuration' | 'stalledInterval'>;
+  /** Optional: releases what the processor uses (an SMTP pool), once its jobs have finished. */
+  close?(): Promise<void>;
 }
 
 export interface WorkerHostOptions {
@@ -21,10 +23,12 @@ export interface WorkerHostOptions {
 /** Runs one BullMQ worker per consumer; `close()` lets running jobs finish first. */
 export class WorkerHost {
   private readonly workers: Worker[] = [];
+  private consumers: readonly QueueConsumer[] = [];
 
   constructor(private readonly options: WorkerHostOptions) {}
 
   start(consumers: readonly QueueConsumer[]): void {
+    this.consumers = [...this.consumers, ...consumers];
     for (const consumer of consumers) {
       const worker = new Worker(consumer.queue, consumer.processor, {
         connection: createRedis(this.options.redisUrl, 'worker'),
@@ -45,8 +49,12 @@ export class WorkerHost {
     return this.workers.length;
   }
 
+  /** Stops taking jobs, lets running ones finish, then closes what their processors used. */
   async close(): Promise<void> {
-    await Promise.all(this.workers.map((worker) => worker.close()));
+    await Promise.allSettled(this.workers.map((worker) => worker.close()));
     this.workers.length = 0;
+    const consumers = this.consumers;
+    this.consumers = [];
+    await Promise.allSettled(consumers.map((consumer) => consumer.close?.()));
   }
 }

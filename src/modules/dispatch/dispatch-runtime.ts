@@ -39,22 +39,26 @@ function pumpContext(deps: Deps): PumpContext {
   };
 }
 
-/** The dispatch queue's consumer. */
+/**
+ * The dispatch queue's consumer. Its SMTP pool closes with the consumer, after the worker has
+ * let its running jobs finish: closing it any earlier (with the periodic tasks, which stop at
+ * the same time) fails the sends still in flight or queued in the pool.
+ */
 export function dispatchConsumers(deps: Deps): readonly QueueConsumer[] {
-  return [dispatchConsumer(dispatchContext(deps))];
-}
-
-/** The pump and the recovery; closing the recovery closes the SMTP pool (the last to stop). */
-export function dispatchTasks(deps: Deps): readonly PeriodicTask[] {
-  const pump = pumpContext(deps);
+  const ctx = dispatchContext(deps);
   return [
-    dispatchPumpTask(pump),
     {
-      ...dispatchRecoveryTask(pump),
+      ...dispatchConsumer(ctx),
       close: async () => {
-        contexts.get(deps)?.email?.close();
-        contexts.delete(deps);
+        ctx.email?.close();
+        if (contexts.get(deps) === ctx) contexts.delete(deps);
       },
     },
   ];
+}
+
+/** The pump and the recovery. */
+export function dispatchTasks(deps: Deps): readonly PeriodicTask[] {
+  const pump = pumpContext(deps);
+  return [dispatchPumpTask(pump), dispatchRecoveryTask(pump)];
 }

@@ -191,7 +191,9 @@ export async function dispatchSurroundings(db: Db, touchpoint: DispatchTouchpoin
 
 /**
  * When the customer's other touchpoints of a channel went out (or started going out) since
- * `since`, newest first: what a frequency cap counts.
+ * `since`, newest first: what a frequency cap counts. A task "goes out" when it is handed to a
+ * person (`pending`, then `completed`); it never becomes `sent`, and its `updated_at` moves
+ * when the outcome is recorded, so it counts at its due time.
  */
 export async function recentSends(
   db: Db,
@@ -199,14 +201,14 @@ export async function recentSends(
   since: Date,
   limit: number,
 ): Promise<Date[]> {
-  const at = sql<Date>`coalesce(sent_at, updated_at)`;
+  const at = sql<Date>`coalesce(sent_at, CASE WHEN status IN ('pending', 'completed') THEN due_at END, updated_at)`;
   const rows = await db
     .selectFrom('touchpoints')
     .select(at.as('at'))
     .where('workspaceId', '=', touchpoint.workspaceId)
     .where('customerId', '=', touchpoint.customerId)
     .where('channel', '=', touchpoint.channel)
-    .where('status', 'in', ['sent', 'sending'])
+    .where('status', 'in', ['sent', 'sending', 'pending', 'completed'])
     .where('id', '!=', touchpoint.id)
     .where(at, '>', since)
     .orderBy(at, 'desc')

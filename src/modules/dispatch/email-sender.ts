@@ -60,9 +60,14 @@ export function smtpSender(smtpUrl: string): EmailSender {
   };
 }
 
+/** nodemailer's codes for refusals of the message itself (MAIL FROM, RCPT TO, DATA). */
+const MESSAGE_ERRORS = new Set(['EENVELOPE', 'EMESSAGE']);
+
 /**
- * 5xx answers are permanent (the server refused this message: bad address, policy) and are
- * not retried; 4xx answers and connection errors are temporary and are.
+ * 5xx answers to the message (the server refused it: bad address, policy) are permanent and
+ * not retried; 4xx answers and connection errors are temporary and are. A 5xx to the session
+ * rather than the message (a refused login, a 554 greeting) says nothing about this email and
+ * would fail every one due until SMTP is fixed, so it is temporary too.
  */
 export function classifySmtpError(error: unknown): { readonly permanent: boolean; readonly error: string } {
   const e = error as { responseCode?: number; code?: string; response?: string; message?: string };
@@ -70,7 +75,8 @@ export function classifySmtpError(error: unknown): { readonly permanent: boolean
   const detail = (e.response ?? e.message ?? String(error)).replace(/\s+/g, ' ').trim();
   const label = code !== undefined ? String(code) : (e.code ?? 'error');
   const text = `${label}: ${detail}`.slice(0, 500);
-  return { permanent: code !== undefined && code >= 500 && code < 600, error: text };
+  const aboutMessage = e.code === undefined || MESSAGE_ERRORS.has(e.code);
+  return { permanent: aboutMessage && code !== undefined && code >= 500 && code < 600, error: text };
 }
 
 /** The open pixel goes at the end of the body, where clients that load images fetch it last. */
