@@ -403,7 +403,11 @@ export async function run(): Promise<boolean> {
   let connected = false;
   try {
     const port = await freePort();
-    const service = await startProcess('service', process.execPath, ['dist/main.js', 'all'], {
+    // BENCH_PROFILE=<dir>: the service writes a V8 CPU profile there when it stops.
+    const profile = process.env.BENCH_PROFILE
+      ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]
+      : [];
+    const service = await startProcess('service', process.execPath, [...profile, 'dist/main.js', 'all'], {
       env: {
         DATABASE_URL: databaseUrl(database),
         HOST: '127.0.0.1',
