@@ -3,6 +3,7 @@
 // A new benchmark is a module exporting `run(): Promise<boolean>`, added to BENCHMARKS.
 
 const BENCHMARKS: Record<string, () => Promise<{ run(): Promise<boolean> }>> = {
+  dispatch: () => import('./dispatch.js'),
   ingest: () => import('./ingest.js'),
   metrics: () => import('./metrics.js'),
 };
