@@ -246,7 +246,6 @@ BEGIN
     SELECT p_workspace, o.id, o.type, o.data, p_now
     FROM jsonb_to_recordset(p_plan->'outbox') AS o(id uuid, type text, data jsonb)
     ON CONFLICT (workspace_id, id) DO NOTHING;
-    PERFORM pg_notify('posvenda_outbox', '');
   END IF;
 END
 $$;

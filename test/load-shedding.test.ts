@@ -6,7 +6,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 describe('load shedding', () => {
   it('the long synchronous stretch of an app start does not shed the requests that follow it', async () => {
     for (let round = 0; round < 4; round++) {
-      const t = await startTestApp();
+      // The production threshold (test apps have shedding off by default).
+      const t = await startTestApp({ env: { LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: '1000' } });
       try {
         for (const wait of [0, 50, 120]) {
           await sleep(wait);

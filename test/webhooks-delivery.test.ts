@@ -9,7 +9,6 @@ import {
   webhookConsumer,
   webhookTasks,
 } from '../src/modules/webhooks/webhooks.jobs.js';
-import { PeriodicHost } from '../src/queue/periodic.js';
 import { call, createWorkspace, problemOf, startTestApp, type TestApp } from './helpers/app.js';
 import { type Receiver, startReceiver, waitFor } from './helpers/webhook-receiver.js';
 import { createEndpoint, deliveriesOf, emit, waitForDeliveries } from './helpers/webhooks.js';
@@ -22,7 +21,6 @@ const options = {
   retryScheduleMs: SCHEDULE,
   timeoutMs: 1000,
   jitter: 0,
-  listen: false,
   sweepGraceMs: 0,
   concurrency: 4,
   perEndpointConcurrency: 2,
@@ -494,21 +492,5 @@ describe('recovery', () => {
       'the lost delivery',
     );
     expect(rx.at(p)).toHaveLength(1);
-  });
-
-  it('relays at once when the outbox notifies, without waiting for a round', async () => {
-    const shop = await createWorkspace(t.app);
-    const p = path('notify');
-    await createEndpoint(t.app, shop.key, rx.url + p, ['task.created']);
-    const host = new PeriodicHost(t.deps.log);
-    host.register(webhookTasks(t.deps, { ...options, listen: true }));
-    try {
-      await host.runNow('outbox-relay'); // the first round starts the listener
-      await sleep(200);
-      await emit(t.deps, shop.id, 'task.created', { task: { id: 't-notify' } });
-      await waitFor(() => rx.at(p).length === 1, 5000);
-    } finally {
-      await host.close();
-    }
   });
 });

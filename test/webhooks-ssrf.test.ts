@@ -12,7 +12,7 @@ import { emit, waitForDeliveries } from './helpers/webhooks.js';
 import { startTestWorker, type TestWorker } from './helpers/worker.js';
 
 // The guard is on here (WEBHOOK_ALLOW_PRIVATE unset), and the receiver listens on 127.0.0.1.
-const options = { retryScheduleMs: [0, 100], timeoutMs: 1000, jitter: 0, listen: false, sweepGraceMs: 0 };
+const options = { retryScheduleMs: [0, 100], timeoutMs: 1000, jitter: 0, sweepGraceMs: 0 };
 
 let t: TestApp;
 let worker: TestWorker;

@@ -10,7 +10,7 @@ import { createEndpoint, emit, waitForDeliveries } from './helpers/webhooks.js';
 import { startTestWorker, type TestWorker } from './helpers/worker.js';
 
 const SCHEDULE = [0, 200];
-const options = { retryScheduleMs: SCHEDULE, timeoutMs: 1000, jitter: 0, listen: false, sweepGraceMs: 0 };
+const options = { retryScheduleMs: SCHEDULE, timeoutMs: 1000, jitter: 0, sweepGraceMs: 0 };
 
 let t: TestApp;
 let worker: TestWorker;

@@ -70,6 +70,8 @@ export async function deliverWebhook(
   ctx: DeliveryContext,
   workspaceId: string,
   deliveryId: string,
+  /** How many times its job has started (each busy endpoint found counts). */
+  busyRounds = 1,
 ): Promise<DeliveryOutcome> {
   const now = ctx.clock.now();
   const lease = new Date(now.getTime() + ctx.timeoutMs + LEASE_MARGIN_MS);
@@ -83,7 +85,12 @@ export async function deliverWebhook(
   );
   if (!delivery) return { kind: 'skipped' };
   // Its endpoint is busy: come back shortly, without spending an attempt.
-  if (delivery === 'busy') return { kind: 'retry', delayMs: jittered(BUSY_DELAY_MS, 0.5) };
+  // Each time it finds it busy it waits twice as long (up to 8 s): a backlog of thousands behind
+  // one endpoint must not poll Postgres thousands of times a second and starve the real attempts.
+  if (delivery === 'busy') {
+    const doubling = Math.min(Math.max(busyRounds - 1, 0), 3);
+    return { kind: 'retry', delayMs: jittered(BUSY_DELAY_MS * 2 ** doubling, 0.5) };
+  }
   // Its job ran before the attempt is due: it waits for it, without spending an attempt.
   if ('notBefore' in delivery) {
     return { kind: 'retry', delayMs: Math.max(0, delivery.notBefore.getTime() - now.getTime()) };

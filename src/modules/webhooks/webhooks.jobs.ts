@@ -1,10 +1,8 @@
 import { DelayedError, type Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { PgListener } from '../../db/listener.js';
 import type { Deps } from '../../deps.js';
 import type { PeriodicTask } from '../../queue/periodic.js';
 import type { QueueConsumer } from '../../queue/worker-host.js';
-import { OUTBOX_CHANNEL } from '../outbox/outbox.js';
 import { type OverdueDelivery, overdueDeliveries } from './deliveries.repository.js';
 import {
   DEFAULT_RETRY_SCHEDULE_MS,
@@ -67,8 +65,6 @@ export interface WebhookWorkerOptions {
   readonly sweepIntervalMs?: number;
   /** How overdue a delivery must be before the sweep re-queues it (default 30 s). */
   readonly sweepGraceMs?: number;
-  /** Relay at once on outbox notifications (default true). */
-  readonly listen?: boolean;
 }
 
 function deliveryContext(deps: Deps, options: WebhookWorkerOptions): DeliveryContext {
@@ -95,7 +91,12 @@ export function webhookConsumer(deps: Deps, options: WebhookWorkerOptions = {}):
     queue: WEBHOOKS_QUEUE,
     concurrency: options.concurrency,
     processor: async (job: Job<DeliveryJob>, token?: string) => {
-      const outcome = await deliverWebhook(ctx, job.data.workspaceId, job.data.deliveryId);
+      const outcome = await deliverWebhook(
+        ctx,
+        job.data.workspaceId,
+        job.data.deliveryId,
+        job.attemptsStarted,
+      );
       if (outcome.kind === 'retry') {
         await job.moveToDelayed(Date.now() + outcome.delayMs, token);
         throw new DelayedError();
@@ -105,7 +106,10 @@ export function webhookConsumer(deps: Deps, options: WebhookWorkerOptions = {}):
   };
 }
 
-/** The outbox relay (every second, and at once on a notification) and the recovery sweep. */
+/** How often the relay looks for new outbox rows: bounds the outbox's share of the due→sent lag. */
+const RELAY_INTERVAL_MS = 200;
+
+/** The outbox relay (every 200 ms: a look at a partial index) and the recovery sweep. */
 export function webhookTasks(deps: Deps, options: WebhookWorkerOptions = {}): PeriodicTask[] {
   const queue = createWebhookQueue(deps.redis, deps.config.queuePrefix);
   const maxAttempts = (options.retryScheduleMs ?? DEFAULT_RETRY_SCHEDULE_MS).length;
@@ -117,31 +121,13 @@ export function webhookTasks(deps: Deps, options: WebhookWorkerOptions = {}): Pe
       enqueue: (deliveries) => enqueueDeliveries(queue, deliveries),
     }),
   );
-  let listener: PgListener | undefined;
-  if (options.listen ?? true) {
-    listener = new PgListener({
-      databaseUrl: deps.config.databaseUrl,
-      channel: OUTBOX_CHANNEL,
-      applicationName: 'posvenda-outbox-listener',
-      log: deps.log,
-      onNotify: () => void relay().catch((err) => deps.log.error({ err }, 'outbox relay failed')),
-      onLive: () => {},
-    });
-  }
   const grace = options.sweepGraceMs ?? 30_000;
   return [
     {
       name: OUTBOX_RELAY_TASK,
-      intervalMs: options.relayIntervalMs ?? 1000,
-      run: async () => {
-        // Started by the first round, so a host that never runs the task opens no connection.
-        await listener?.start();
-        await relay();
-      },
-      close: async () => {
-        await listener?.stop();
-        await queue.close();
-      },
+      intervalMs: options.relayIntervalMs ?? RELAY_INTERVAL_MS,
+      run: () => relay(),
+      close: () => queue.close(),
     },
     {
       name: WEBHOOK_SWEEP_TASK,
