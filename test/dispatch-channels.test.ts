@@ -248,6 +248,56 @@ describe('variant switched by an alert rule', () => {
   });
 });
 
+describe("the shop's links", () => {
+  it('emails link to the pages set in settings, wrapped for click tracking; unset ones are left out', async () => {
+    await create(t.app, shop.key, '/v1/templates', {
+      key: 'links-mail',
+      channel: 'email',
+      locale: 'pt-BR',
+      tone: 'informal',
+      variants: [
+        {
+          key: 'a',
+          weight: 1,
+          subject: 'Planos',
+          html:
+            '<p>{% if workspace.links.plans != blank %}<a href="{{ workspace.links.plans | track }}">Planos</a>{% endif %}' +
+            '{% if workspace.links.help != blank %}<a href="{{ workspace.links.help | track }}">Ajuda</a>{% endif %}</p>',
+        },
+      ],
+    });
+    await create(t.app, shop.key, '/v1/playbooks', {
+      key: 'links',
+      name: 'Links',
+      trigger: { event: 'custom.links' },
+      reentry: 'always',
+      steps: [{ key: 'mail', after: 'PT1H', channel: 'email', template: 'links-mail' }],
+    });
+    const patched = await call(t.app, 'PATCH', '/v1/settings', shop.key, {
+      links: { plans: 'https://loja.example.com/planos' },
+    });
+    expect(patched.statusCode, patched.body).toBe(200);
+    clock.set(START);
+    const posted = await call(t.app, 'POST', '/v1/events', shop.key, {
+      id: 'links-1',
+      type: 'custom.links',
+      occurred_at: START,
+      customer: { id: 'links-c', email: 'links@example.com' },
+    });
+    expect(posted.statusCode, posted.body).toBe(202);
+    const list = await call(t.app, 'GET', '/v1/touchpoints?customer_id=links-c', shop.key);
+    const [item] = list.json().data as TouchpointItem[];
+    await dispatchAll([item as TouchpointItem]);
+    const html = (await detail((item as TouchpointItem).id)).content.html as string;
+    const href = /href="([^"]+)">Planos/.exec(html)?.[1];
+    expect(href, html).toMatch(/\/t\/c\/[\w-]+\.[\w-]+$/);
+    expect(html).not.toContain('Ajuda');
+    const click = await call(t.app, 'GET', new URL(href as string).pathname, undefined);
+    expect(click.statusCode).toBe(302);
+    expect(click.headers.location).toBe('https://loja.example.com/planos');
+  });
+});
+
 describe('POST /v1/touchpoints/{id}/outcome', () => {
   const pendingTask = async () => {
     const { byStep } = await plan();

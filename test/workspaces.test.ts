@@ -117,6 +117,28 @@ describe('settings', () => {
     });
   });
 
+  it("sets, keeps and removes the shop's links; refuses bad names and URLs", async () => {
+    const set = await call(t.app, 'PATCH', '/v1/settings', shop.key, {
+      links: { plans: 'https://loja.example.com/planos', help: 'https://ajuda.example.com' },
+    });
+    expect(set.statusCode, set.body).toBe(200);
+    expect(set.json().links).toEqual({
+      plans: 'https://loja.example.com/planos',
+      help: 'https://ajuda.example.com',
+    });
+    const removed = await call(t.app, 'PATCH', '/v1/settings', shop.key, { links: { help: null } });
+    expect(removed.json().links).toEqual({ plans: 'https://loja.example.com/planos' });
+    for (const links of [{ plans: 'javascript:alert(1)' }, { 'Bad Name': 'https://x.example' }]) {
+      const bad = await call(t.app, 'PATCH', '/v1/settings', shop.key, { links });
+      expect(bad.statusCode, JSON.stringify(links)).toBe(400);
+      expect(problemOf(bad).errors?.[0]?.path).toMatch(/^\/body\/links/);
+    }
+    expect((await call(t.app, 'GET', '/v1/settings', shop.key)).json().links).toEqual({
+      plans: 'https://loja.example.com/planos',
+    });
+    await call(t.app, 'PATCH', '/v1/settings', shop.key, { links: { plans: null } });
+  });
+
   it('changes only the fields given and keeps the rest', async () => {
     const response = await call(t.app, 'PATCH', '/v1/settings', shop.key, {
       late_grace: 'PT12H',

@@ -8,6 +8,7 @@ import { selectTemplateFor } from '../templates/preview.service.js';
 import { type RenderedContent, renderVariant } from '../templates/render.js';
 import { buildRenderContext, type CustomerInput } from '../templates/render-context.js';
 import type { TrackingLinks } from '../tracking/tracking-links.js';
+import { effectiveSettings, type SettingsOverrides } from '../workspaces/settings.js';
 import type { DispatchTouchpointRow, dispatchSurroundings, LockedCustomer } from './dispatch.repository.js';
 
 export type Surroundings = Awaited<ReturnType<typeof dispatchSurroundings>>;
@@ -88,7 +89,7 @@ export async function renderTouchpoint(trx: Transaction<DB>, input: RenderInput)
       currency: s.workspace.currency.trim(),
       locale: s.workspace.locale,
       timezone: s.workspace.timezone,
-      links: {},
+      links: effectiveSettings(s.workspace, s.workspace.settings as SettingsOverrides).links,
     },
     usage: usageOf(event),
     links: input.links.context,

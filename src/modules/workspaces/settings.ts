@@ -56,6 +56,11 @@ export interface WorkspaceSettings {
   readonly quiet_hours: QuietHours | null;
   readonly frequency_caps: Readonly<Record<Channel, FrequencyCap>>;
   readonly kpi_targets: Readonly<Partial<Record<KpiKey, KpiTarget>>>;
+  /**
+   * The shop's own pages templates link to as `workspace.links.<name>` (the seed library uses
+   * help, reports_tutorial, plans, premium_demo, schedule); a link not set is left out of emails.
+   */
+  readonly links: Readonly<Record<string, string>>;
 }
 
 /** What a workspace stores in its `settings` column: only what it changed. */
@@ -64,6 +69,7 @@ export interface SettingsOverrides {
   quiet_hours?: QuietHours | null;
   frequency_caps?: Partial<Record<Channel, FrequencyCap>>;
   kpi_targets?: Partial<Record<KpiKey, KpiTarget>>;
+  links?: Record<string, string>;
 }
 
 /** The seed article's target table, plus the warn lines it implies (e.g. "NPS below 50: act"). */
@@ -84,7 +90,10 @@ export const DEFAULT_SETTINGS = {
     webhook: { per_day: null, per_week: null },
     task: { per_day: null, per_week: null },
   },
-} as const satisfies Omit<WorkspaceSettings, 'timezone' | 'country' | 'currency' | 'locale' | 'kpi_targets'>;
+} as const satisfies Omit<
+  WorkspaceSettings,
+  'timezone' | 'country' | 'currency' | 'locale' | 'kpi_targets' | 'links'
+>;
 
 /** Merges a workspace's stored overrides over the defaults. */
 export function effectiveSettings(
@@ -102,6 +111,7 @@ export function effectiveSettings(
     quiet_hours: overrides.quiet_hours === undefined ? DEFAULT_SETTINGS.quiet_hours : overrides.quiet_hours,
     frequency_caps: { ...DEFAULT_SETTINGS.frequency_caps, ...overrides.frequency_caps },
     kpi_targets: { ...DEFAULT_KPI_TARGETS, ...overrides.kpi_targets },
+    links: { ...overrides.links },
   };
 }
 

@@ -61,6 +61,13 @@ const KpiTarget = Type.Object(
   { additionalProperties: false },
 );
 
+const LINK_NAME = '^[a-z][a-z0-9_]{0,39}$';
+const LinkUrl = Type.String({ pattern: '^https?://[^\\s]+$', maxLength: 2000, format: 'uri' });
+const LINKS_DESCRIPTION =
+  "The shop's own pages, by name, that templates link to as `workspace.links.<name>` (tracked when " +
+  'sent): the seed library uses help, reports_tutorial, plans, premium_demo and schedule; a link ' +
+  'not set is left out of the email.';
+
 function byKey<T extends TSchema>(keys: readonly string[], schema: T, nullable: boolean) {
   const value = nullable ? Type.Union([schema, Type.Null()]) : schema;
   return Type.Object(Object.fromEntries(keys.map((key) => [key, Type.Optional(value)])), {
@@ -80,6 +87,10 @@ export const Settings = Type.Object(
     quiet_hours: Type.Union([QuietHours, Type.Null()]),
     frequency_caps: byKey(CHANNELS, FrequencyCap, false),
     kpi_targets: byKey(KPI_KEYS, KpiTarget, false),
+    links: Type.Record(Type.String({ pattern: LINK_NAME }), LinkUrl, {
+      additionalProperties: false,
+      description: LINKS_DESCRIPTION,
+    }),
   },
   {
     examples: [
@@ -96,6 +107,7 @@ export const Settings = Type.Object(
           task: { per_day: null, per_week: null },
         },
         kpi_targets: { nps: { op: 'gte', value: 70, warn: 50, basis: 'value' } },
+        links: { plans: 'https://loja.example.com/planos', help: 'https://ajuda.loja.example.com' },
       },
     ],
   },
@@ -113,10 +125,18 @@ export const SettingsPatch = Type.Object(
     ),
     frequency_caps: Type.Optional(byKey(CHANNELS, FrequencyCap, false)),
     kpi_targets: Type.Optional(byKey(KPI_KEYS, KpiTarget, true)),
+    links: Type.Optional(
+      Type.Record(Type.String({ pattern: LINK_NAME }), Type.Union([LinkUrl, Type.Null()]), {
+        maxProperties: 50,
+        additionalProperties: false,
+        description: `${LINKS_DESCRIPTION} A link set to null is removed.`,
+      }),
+    ),
   },
   {
     additionalProperties: false,
-    description: 'Only the given fields change. A KPI target set to null goes back to its default.',
+    description:
+      'Only the given fields change. A KPI target set to null goes back to its default; a link set to null is removed.',
     examples: [
       { late_grace: 'PT12H', kpi_targets: { nps: { op: 'gte', value: 60, warn: 40, basis: 'value' } } },
     ],

@@ -116,6 +116,7 @@ export interface SettingsPatchInput {
   readonly quiet_hours?: { readonly start: string; readonly end: string } | null;
   readonly frequency_caps?: SettingsOverrides['frequency_caps'];
   readonly kpi_targets?: Partial<Record<KpiKey, KpiTarget | null>>;
+  readonly links?: Readonly<Record<string, string | null>>;
 }
 
 function checkTargets(targets: SettingsPatchInput['kpi_targets']): FieldError[] {
@@ -154,6 +155,14 @@ export async function patchSettings(
         else targets[key] = target;
       }
       stored.kpi_targets = targets;
+    }
+    if (patch.links) {
+      const links = { ...stored.links };
+      for (const [name, url] of Object.entries(patch.links)) {
+        if (url === null) delete links[name];
+        else links[name] = url;
+      }
+      stored.links = links;
     }
     const updated = await updateWorkspace(trx, workspaceId, {
       timezone: patch.timezone,
