@@ -228,38 +228,35 @@ export async function upsellCounts(db: Database, scope: KpiScope, w: Window) {
  */
 export async function crossSellCounts(db: Database, scope: KpiScope, w: Window) {
   const ws = scope.workspaceId;
+  // Read from the purchase_categories rollup (one narrow row per purchase event, kept by triggers
+  // on events in the writing transaction): index-only, no jsonb fetched from the events heap.
   return one(
     db,
     sql<{ buyers: number; crossers: number }>`
       WITH bought AS (
-        SELECT e.customer_id, e.id, e.properties -> 'products' AS products
-        FROM events e
-        WHERE e.workspace_id = ${ws} AND e.type = 'purchase'
-          AND e.occurred_at >= ${w.from} AND e.occurred_at < ${w.to}
-          ${inSegment(scope, sql`e.customer_id`)}
+        SELECT p.customer_id, p.event_id, p.categories
+        FROM purchase_categories p
+        WHERE p.workspace_id = ${ws}
+          AND p.occurred_at >= ${w.from} AND p.occurred_at < ${w.to}
+          ${inSegment(scope, sql`p.customer_id`)}
       ),
       buyers AS (SELECT DISTINCT customer_id FROM bought),
-      -- The first purchase ever, found by the customer's first_purchase_at: one index probe each
-      -- (ties on the instant: the smallest event id).
+      -- The first purchase ever: the smallest (occurred_at, event id), one index-only probe each.
       firsts AS (
-        SELECT b.customer_id, f.id, coalesce(f.products, '[]'::jsonb) AS products
+        SELECT b.customer_id, f.event_id, f.string_categories
         FROM buyers b
-        JOIN customers c ON c.workspace_id = ${ws} AND c.id = b.customer_id
         CROSS JOIN LATERAL (
-          SELECT e.id, e.properties -> 'products' AS products FROM events e
-          WHERE e.workspace_id = ${ws} AND e.customer_id = b.customer_id AND e.type = 'purchase'
-            AND e.occurred_at = c.first_purchase_at
-          ORDER BY e.id
+          SELECT f.event_id, f.string_categories FROM purchase_categories f
+          WHERE f.workspace_id = ${ws} AND f.customer_id = b.customer_id
+          ORDER BY f.occurred_at, f.event_id
           LIMIT 1
         ) f
       )
       SELECT (SELECT count(*)::int FROM buyers) AS buyers,
              (SELECT count(DISTINCT f.customer_id)::int
               FROM firsts f
-              JOIN bought p ON p.customer_id = f.customer_id AND p.id <> f.id
-              CROSS JOIN LATERAL jsonb_array_elements(coalesce(p.products, '[]'::jsonb)) item
-              WHERE item ->> 'category' IS NOT NULL
-                AND NOT f.products @> jsonb_build_array(jsonb_build_object('category', item ->> 'category'))
+              JOIN bought p ON p.customer_id = f.customer_id AND p.event_id <> f.event_id
+              WHERE NOT p.categories <@ f.string_categories
              ) AS crossers`,
   );
 }
