@@ -208,11 +208,13 @@ export async function upsellCounts(db: Database, scope: KpiScope, w: Window) {
     db,
     sql<{ offered: number; converted: number }>`
       SELECT count(DISTINCT t.customer_id)::int AS offered,
+             -- Probed in the purchase_categories rollup (every purchase event, narrow): index-only,
+             -- where the events timeline needed a heap fetch per row to check the type.
              count(DISTINCT t.customer_id) FILTER (WHERE EXISTS (
-               SELECT 1 FROM events e
-               WHERE e.workspace_id = t.workspace_id AND e.customer_id = t.customer_id AND e.type = 'purchase'
-                 AND e.occurred_at > coalesce(t.sent_at, t.completed_at)
-                 AND e.occurred_at <= coalesce(t.sent_at, t.completed_at) + make_interval(days => ${ATTRIBUTION_DAYS})
+               SELECT 1 FROM purchase_categories p
+               WHERE p.workspace_id = t.workspace_id AND p.customer_id = t.customer_id
+                 AND p.occurred_at > coalesce(t.sent_at, t.completed_at)
+                 AND p.occurred_at <= coalesce(t.sent_at, t.completed_at) + make_interval(days => ${ATTRIBUTION_DAYS})
              ))::int AS converted
       FROM touchpoints t
       WHERE t.workspace_id = ${scope.workspaceId}
