@@ -109,17 +109,25 @@ export async function churnCounts(db: Database, scope: KpiScope, w: Window) {
         ) lc
         JOIN customers c ON c.workspace_id = ${ws} AND c.id = lc.customer_id
         WHERE c.first_purchase_at < ${w.from} ${segmentOfCustomers(scope)}
-          -- The customer's latest purchase or renewal ever (L) settles most cases without a
-          -- lookup: none after the cancellation means no comeback; one before the window start
-          -- is itself the comeback. Only a latest one inside or after the window needs a look.
+          -- No purchase and no renewal after the latest cancellation (before the window start).
+          -- Each is settled by the customer's latest one ever (L) without a lookup when it can
+          -- be: none, or not after the cancellation → none; before the window start → that is
+          -- the comeback. Only a latest one inside or after the window needs a look: purchases
+          -- in the purchase_categories rollup (index-only), renewals in the timeline.
           AND CASE
-                WHEN greatest(c.last_purchase_at, c.last_renewal_at) IS NULL
-                  OR greatest(c.last_purchase_at, c.last_renewal_at) <= lc.last_cancel THEN true
-                WHEN greatest(c.last_purchase_at, c.last_renewal_at) < ${w.from} THEN false
+                WHEN c.last_purchase_at IS NULL OR c.last_purchase_at <= lc.last_cancel THEN true
+                WHEN c.last_purchase_at < ${w.from} THEN false
+                ELSE NOT EXISTS (
+                  SELECT 1 FROM purchase_categories b
+                  WHERE b.workspace_id = ${ws} AND b.customer_id = lc.customer_id
+                    AND b.occurred_at > lc.last_cancel AND b.occurred_at < ${w.from})
+              END
+          AND CASE
+                WHEN c.last_renewal_at IS NULL OR c.last_renewal_at <= lc.last_cancel THEN true
+                WHEN c.last_renewal_at < ${w.from} THEN false
                 ELSE NOT EXISTS (
                   SELECT 1 FROM events b
-                  WHERE b.workspace_id = ${ws} AND b.customer_id = lc.customer_id
-                    AND b.type IN ('purchase', 'renewal')
+                  WHERE b.workspace_id = ${ws} AND b.customer_id = lc.customer_id AND b.type = 'renewal'
                     AND b.occurred_at > lc.last_cancel AND b.occurred_at < ${w.from})
               END
       )
