@@ -99,37 +99,34 @@ export async function churnCounts(db: Database, scope: KpiScope, w: Window) {
   const row = await one(
     db,
     sql<{ bought: number; churned: number; cancelled: number }>`
-      WITH churned_at_start AS (
+      WITH last_cancel AS (
+        SELECT e.customer_id, max(e.occurred_at) AS at
+        FROM events e
+        WHERE e.workspace_id = ${ws} AND e.type = 'cancellation' AND e.occurred_at < ${w.from}
+          ${inSegment(scope, sql`e.customer_id`)}
+        GROUP BY e.customer_id
+      ),
+      last_renewal AS (
+        SELECT e.customer_id, max(e.occurred_at) AS at
+        FROM events e
+        WHERE e.workspace_id = ${ws} AND e.type = 'renewal' AND e.occurred_at < ${w.from}
+        GROUP BY e.customer_id
+      ),
+      -- Churned at the start: a purchase before it (so a first one), and neither a purchase nor
+      -- a renewal after the latest cancellation. The latest purchase before the start is one
+      -- index-only probe in the purchase_categories rollup, so the wide customers rows are not
+      -- read; renewals are aggregated index-only.
+      churned_at_start AS (
         SELECT lc.customer_id
-        FROM (
-          SELECT e.customer_id, max(e.occurred_at) AS last_cancel
-          FROM events e
-          WHERE e.workspace_id = ${ws} AND e.type = 'cancellation' AND e.occurred_at < ${w.from}
-          GROUP BY e.customer_id
-        ) lc
-        JOIN customers c ON c.workspace_id = ${ws} AND c.id = lc.customer_id
-        WHERE c.first_purchase_at < ${w.from} ${segmentOfCustomers(scope)}
-          -- No purchase and no renewal after the latest cancellation (before the window start).
-          -- Each is settled by the customer's latest one ever (L) without a lookup when it can
-          -- be: none, or not after the cancellation → none; before the window start → that is
-          -- the comeback. Only a latest one inside or after the window needs a look: purchases
-          -- in the purchase_categories rollup (index-only), renewals in the timeline.
-          AND CASE
-                WHEN c.last_purchase_at IS NULL OR c.last_purchase_at <= lc.last_cancel THEN true
-                WHEN c.last_purchase_at < ${w.from} THEN false
-                ELSE NOT EXISTS (
-                  SELECT 1 FROM purchase_categories b
-                  WHERE b.workspace_id = ${ws} AND b.customer_id = lc.customer_id
-                    AND b.occurred_at > lc.last_cancel AND b.occurred_at < ${w.from})
-              END
-          AND CASE
-                WHEN c.last_renewal_at IS NULL OR c.last_renewal_at <= lc.last_cancel THEN true
-                WHEN c.last_renewal_at < ${w.from} THEN false
-                ELSE NOT EXISTS (
-                  SELECT 1 FROM events b
-                  WHERE b.workspace_id = ${ws} AND b.customer_id = lc.customer_id AND b.type = 'renewal'
-                    AND b.occurred_at > lc.last_cancel AND b.occurred_at < ${w.from})
-              END
+        FROM last_cancel lc
+        CROSS JOIN LATERAL (
+          SELECT p.occurred_at AS at FROM purchase_categories p
+          WHERE p.workspace_id = ${ws} AND p.customer_id = lc.customer_id AND p.occurred_at < ${w.from}
+          ORDER BY p.occurred_at DESC
+          LIMIT 1
+        ) lp
+        LEFT JOIN last_renewal lr ON lr.customer_id = lc.customer_id
+        WHERE lp.at <= lc.at AND (lr.at IS NULL OR lr.at <= lc.at)
       )
       SELECT
         (SELECT count(*)::int FROM customers c
