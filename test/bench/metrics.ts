@@ -116,7 +116,10 @@ export async function seed(client: pg.Client): Promise<void> {
      ) x`,
   );
   // As autovacuum would have by then: statistics, and the visibility map for index-only scans.
-  await step('vacuum analyze', 'VACUUM ANALYZE customers, events, enrollments, touchpoints, purchase_categories');
+  await step(
+    'vacuum analyze',
+    'VACUUM ANALYZE customers, events, enrollments, touchpoints, purchase_categories',
+  );
 }
 
 interface Latency {
