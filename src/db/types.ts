@@ -173,6 +173,15 @@ export interface PlaybookVersions {
   workspaceId: string;
 }
 
+export interface PurchaseCategories {
+  categories: string[];
+  customerId: string;
+  eventId: string;
+  occurredAt: Timestamp;
+  stringCategories: string[];
+  workspaceId: string;
+}
+
 export interface StepVariantOverrides {
   createdAt: Timestamp;
   playbookKey: string;
@@ -316,6 +325,7 @@ export interface DB {
   outbox: Outbox;
   playbooks: Playbooks;
   playbookVersions: PlaybookVersions;
+  purchaseCategories: PurchaseCategories;
   stepVariantOverrides: StepVariantOverrides;
   templates: Templates;
   templateVersions: TemplateVersions;

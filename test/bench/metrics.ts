@@ -3,6 +3,8 @@
 // a year, on a fresh database. The data goes straight into Postgres (INSERT … SELECT
 // generate_series), deterministically (hashint4 of the row number, no random()).
 // BENCH_SCALE=0.1 seeds a tenth, for quick iterations; BENCH_REQUESTS sets the sample size.
+// BENCH_KEEP_DB=1 keeps the seeded database (posvenda_bench_metrics_keep_<scale>) between runs and
+// seeds it only when empty; new migrations still apply to it when the service starts.
 import { availableParallelism, loadavg } from 'node:os';
 import pg from 'pg';
 import { build, databaseUrl, dropDatabase, freePort, type RunningProcess, startProcess } from './harness.js';
@@ -16,6 +18,7 @@ const WARMUP = 5;
 const TARGET_P95_MS = 300;
 const ADMIN_KEY = 'bench-admin-key-0123456789abcdef';
 const WORKSPACE = '00000000-0000-7000-8000-000000000001';
+const KEEP_DB = process.env.BENCH_KEEP_DB === '1';
 
 /** A deterministic number in [0, 1) from a row number and a salt. */
 const unit = (expr: string, salt: number) =>
@@ -113,7 +116,10 @@ export async function seed(client: pg.Client): Promise<void> {
      ) x`,
   );
   // As autovacuum would have by then: statistics, and the visibility map for index-only scans.
-  await step('vacuum analyze', 'VACUUM ANALYZE customers, events, enrollments, touchpoints');
+  await step(
+    'vacuum analyze',
+    'VACUUM ANALYZE customers, events, enrollments, touchpoints, purchase_categories',
+  );
 }
 
 interface Latency {
@@ -174,7 +180,9 @@ function printLatencies(title: string, rows: readonly Latency[], target: string)
 /** Runs the metrics benchmark; resolves to whether the summary's p95 met the target. */
 export async function run(): Promise<boolean> {
   build();
-  const database = `posvenda_bench_metrics_${process.pid}`;
+  const database = KEEP_DB
+    ? `posvenda_bench_metrics_keep_${String(SCALE).replace('.', '_')}`
+    : `posvenda_bench_metrics_${process.pid}`;
   const env = {
     DATABASE_URL: databaseUrl(database),
     HOST: '127.0.0.1',
@@ -194,8 +202,15 @@ export async function run(): Promise<boolean> {
       readyPath: '/readyz',
     });
     await client.connect();
-    process.stdout.write(`seeding (scale ${SCALE}):\n`);
-    await seed(client);
+    const seeded = KEEP_DB
+      ? (await client.query('SELECT EXISTS (SELECT 1 FROM events) AS seeded')).rows[0]?.seeded === true
+      : false;
+    if (seeded) {
+      process.stdout.write(`reusing the seeded database ${database} (BENCH_KEEP_DB=1)\n`);
+    } else {
+      process.stdout.write(`seeding (scale ${SCALE}):\n`);
+      await seed(client);
+    }
     const load = loadavg().map((v) => v.toFixed(2));
     process.stdout.write(
       `measuring: ${REQUESTS} sequential requests each after ${WARMUP} warm-up; load average ${load.join(' ')} on ${availableParallelism()} CPUs\n`,
@@ -215,6 +230,6 @@ export async function run(): Promise<boolean> {
   } finally {
     await client.end().catch(() => {});
     await service?.stop();
-    await dropDatabase(database).catch(() => {});
+    if (!KEEP_DB) await dropDatabase(database).catch(() => {});
   }
 }

@@ -99,29 +99,34 @@ export async function churnCounts(db: Database, scope: KpiScope, w: Window) {
   const row = await one(
     db,
     sql<{ bought: number; churned: number; cancelled: number }>`
-      WITH churned_at_start AS (
+      WITH last_cancel AS (
+        SELECT e.customer_id, max(e.occurred_at) AS at
+        FROM events e
+        WHERE e.workspace_id = ${ws} AND e.type = 'cancellation' AND e.occurred_at < ${w.from}
+          ${inSegment(scope, sql`e.customer_id`)}
+        GROUP BY e.customer_id
+      ),
+      last_renewal AS (
+        SELECT e.customer_id, max(e.occurred_at) AS at
+        FROM events e
+        WHERE e.workspace_id = ${ws} AND e.type = 'renewal' AND e.occurred_at < ${w.from}
+        GROUP BY e.customer_id
+      ),
+      -- Churned at the start: a purchase before it (so a first one), and neither a purchase nor
+      -- a renewal after the latest cancellation. The latest purchase before the start is one
+      -- index-only probe in the purchase_categories rollup, so the wide customers rows are not
+      -- read; renewals are aggregated index-only.
+      churned_at_start AS (
         SELECT lc.customer_id
-        FROM (
-          SELECT e.customer_id, max(e.occurred_at) AS last_cancel
-          FROM events e
-          WHERE e.workspace_id = ${ws} AND e.type = 'cancellation' AND e.occurred_at < ${w.from}
-          GROUP BY e.customer_id
-        ) lc
-        JOIN customers c ON c.workspace_id = ${ws} AND c.id = lc.customer_id
-        WHERE c.first_purchase_at < ${w.from} ${segmentOfCustomers(scope)}
-          -- The customer's latest purchase or renewal ever (L) settles most cases without a
-          -- lookup: none after the cancellation means no comeback; one before the window start
-          -- is itself the comeback. Only a latest one inside or after the window needs a look.
-          AND CASE
-                WHEN greatest(c.last_purchase_at, c.last_renewal_at) IS NULL
-                  OR greatest(c.last_purchase_at, c.last_renewal_at) <= lc.last_cancel THEN true
-                WHEN greatest(c.last_purchase_at, c.last_renewal_at) < ${w.from} THEN false
-                ELSE NOT EXISTS (
-                  SELECT 1 FROM events b
-                  WHERE b.workspace_id = ${ws} AND b.customer_id = lc.customer_id
-                    AND b.type IN ('purchase', 'renewal')
-                    AND b.occurred_at > lc.last_cancel AND b.occurred_at < ${w.from})
-              END
+        FROM last_cancel lc
+        CROSS JOIN LATERAL (
+          SELECT p.occurred_at AS at FROM purchase_categories p
+          WHERE p.workspace_id = ${ws} AND p.customer_id = lc.customer_id AND p.occurred_at < ${w.from}
+          ORDER BY p.occurred_at DESC
+          LIMIT 1
+        ) lp
+        LEFT JOIN last_renewal lr ON lr.customer_id = lc.customer_id
+        WHERE lp.at <= lc.at AND (lr.at IS NULL OR lr.at <= lc.at)
       )
       SELECT
         (SELECT count(*)::int FROM customers c
@@ -208,11 +213,13 @@ export async function upsellCounts(db: Database, scope: KpiScope, w: Window) {
     db,
     sql<{ offered: number; converted: number }>`
       SELECT count(DISTINCT t.customer_id)::int AS offered,
+             -- Probed in the purchase_categories rollup (every purchase event, narrow): index-only,
+             -- where the events timeline needed a heap fetch per row to check the type.
              count(DISTINCT t.customer_id) FILTER (WHERE EXISTS (
-               SELECT 1 FROM events e
-               WHERE e.workspace_id = t.workspace_id AND e.customer_id = t.customer_id AND e.type = 'purchase'
-                 AND e.occurred_at > coalesce(t.sent_at, t.completed_at)
-                 AND e.occurred_at <= coalesce(t.sent_at, t.completed_at) + make_interval(days => ${ATTRIBUTION_DAYS})
+               SELECT 1 FROM purchase_categories p
+               WHERE p.workspace_id = t.workspace_id AND p.customer_id = t.customer_id
+                 AND p.occurred_at > coalesce(t.sent_at, t.completed_at)
+                 AND p.occurred_at <= coalesce(t.sent_at, t.completed_at) + make_interval(days => ${ATTRIBUTION_DAYS})
              ))::int AS converted
       FROM touchpoints t
       WHERE t.workspace_id = ${scope.workspaceId}
@@ -228,38 +235,35 @@ export async function upsellCounts(db: Database, scope: KpiScope, w: Window) {
  */
 export async function crossSellCounts(db: Database, scope: KpiScope, w: Window) {
   const ws = scope.workspaceId;
+  // Read from the purchase_categories rollup (one narrow row per purchase event, kept by triggers
+  // on events in the writing transaction): index-only, no jsonb fetched from the events heap.
   return one(
     db,
     sql<{ buyers: number; crossers: number }>`
       WITH bought AS (
-        SELECT e.customer_id, e.id, e.properties -> 'products' AS products
-        FROM events e
-        WHERE e.workspace_id = ${ws} AND e.type = 'purchase'
-          AND e.occurred_at >= ${w.from} AND e.occurred_at < ${w.to}
-          ${inSegment(scope, sql`e.customer_id`)}
+        SELECT p.customer_id, p.event_id, p.categories
+        FROM purchase_categories p
+        WHERE p.workspace_id = ${ws}
+          AND p.occurred_at >= ${w.from} AND p.occurred_at < ${w.to}
+          ${inSegment(scope, sql`p.customer_id`)}
       ),
       buyers AS (SELECT DISTINCT customer_id FROM bought),
-      -- The first purchase ever, found by the customer's first_purchase_at: one index probe each
-      -- (ties on the instant: the smallest event id).
+      -- The first purchase ever: the smallest (occurred_at, event id), one index-only probe each.
       firsts AS (
-        SELECT b.customer_id, f.id, coalesce(f.products, '[]'::jsonb) AS products
+        SELECT b.customer_id, f.event_id, f.string_categories
         FROM buyers b
-        JOIN customers c ON c.workspace_id = ${ws} AND c.id = b.customer_id
         CROSS JOIN LATERAL (
-          SELECT e.id, e.properties -> 'products' AS products FROM events e
-          WHERE e.workspace_id = ${ws} AND e.customer_id = b.customer_id AND e.type = 'purchase'
-            AND e.occurred_at = c.first_purchase_at
-          ORDER BY e.id
+          SELECT f.event_id, f.string_categories FROM purchase_categories f
+          WHERE f.workspace_id = ${ws} AND f.customer_id = b.customer_id
+          ORDER BY f.occurred_at, f.event_id
           LIMIT 1
         ) f
       )
       SELECT (SELECT count(*)::int FROM buyers) AS buyers,
              (SELECT count(DISTINCT f.customer_id)::int
               FROM firsts f
-              JOIN bought p ON p.customer_id = f.customer_id AND p.id <> f.id
-              CROSS JOIN LATERAL jsonb_array_elements(coalesce(p.products, '[]'::jsonb)) item
-              WHERE item ->> 'category' IS NOT NULL
-                AND NOT f.products @> jsonb_build_array(jsonb_build_object('category', item ->> 'category'))
+              JOIN bought p ON p.customer_id = f.customer_id AND p.event_id <> f.event_id
+              WHERE NOT p.categories <@ f.string_categories
              ) AS crossers`,
   );
 }
