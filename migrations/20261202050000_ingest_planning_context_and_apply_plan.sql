@@ -190,6 +190,7 @@ BEGIN
     )
     UPDATE touchpoints t SET status = 'cancelled', status_reason = 'exited:' || x.reason, updated_at = p_now
     FROM x
+    -- CANCELLABLE_STATUSES of enrollments.repository.ts.
     WHERE t.workspace_id = p_workspace AND t.enrollment_id = x.id AND t.status IN ('scheduled', 'queued', 'pending');
   END IF;
 

@@ -5,10 +5,8 @@ import { PgListener } from './db/listener.js';
 import type { Deps } from './deps.js';
 import { authPlugin } from './http/auth.js';
 import { registerErrorHandling } from './http/error-handler.js';
-import { registerHealth } from './http/health.js';
 import { registerJsonBody } from './http/json-body.js';
 import { registerLoadShedding } from './http/load-shedding.js';
-import { registerMetrics } from './http/metrics.js';
 import { registerRateLimit } from './http/rate-limit.js';
 import { registerOpenApi } from './http/swagger.js';
 import { buildValidator } from './http/validation.js';
@@ -19,8 +17,6 @@ import { authenticateKey } from './modules/api-keys/api-keys.service.js';
 import { API_KEY_CHANNEL, ApiKeyCache } from './modules/api-keys/key-cache.js';
 import { calendarRoutes } from './modules/calendar/calendar.routes.js';
 import { customersRoutes } from './modules/customers/customers.routes.js';
-import { dispatchMetrics, watchQueueDepths } from './modules/dispatch/dispatch-metrics.js';
-import { dispatchQueue } from './modules/dispatch/dispatch-queue.js';
 import { exitEnrollmentsOf } from './modules/enrollments/enrollments.repository.js';
 import { createRulesPlanner } from './modules/enrollments/rules-planner.js';
 import { eventsRoutes } from './modules/events/events.routes.js';
@@ -37,6 +33,7 @@ import { createWebhookQueue, requeueLost } from './modules/webhooks/webhooks.job
 import { webhooksRoutes } from './modules/webhooks/webhooks.routes.js';
 import { workspacesRoutes } from './modules/workspaces/workspaces.routes.js';
 import { DEFAULT_WORKSPACE_ID } from './modules/workspaces/workspaces.service.js';
+import { registerOpsRoutes } from './ops-app.js';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
@@ -76,12 +73,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   registerJsonBody(app);
   registerLoadShedding(app, deps.config.loadShedMaxEventLoopDelayMs);
   await registerOpenApi(app, deps.config.publicUrl);
-  registerMetrics(app, deps.metrics);
-  // Queue depths are read from Redis at scrape time; dispatch outcomes and lag are counted by
-  // the worker (in this process under `all`).
-  watchQueueDepths(deps.metrics, [dispatchQueue(deps.redis, deps.config.queuePrefix)]);
-  dispatchMetrics(deps.metrics);
-  registerHealth(app, deps.db, deps.redis);
+  registerOpsRoutes(app, deps);
 
   const ctx = { db: deps.db, clock: deps.clock, keyCache: registerKeyCache(app, deps) };
   // One planner for every way events come in (the API, survey answers): it caches playbooks.

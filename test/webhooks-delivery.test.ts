@@ -3,16 +3,18 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uuidv7 } from '../src/ids.js';
 import { relayOutbox } from '../src/modules/webhooks/outbox-relay.js';
+import { createWebhookQueue, enqueueDeliveries } from '../src/modules/webhooks/webhooks.jobs.js';
+import { call, createWorkspace, problemOf, type TestApp } from './helpers/app.js';
+import { type Receiver, waitFor } from './helpers/webhook-receiver.js';
 import {
-  createWebhookQueue,
-  enqueueDeliveries,
-  webhookConsumer,
-  webhookTasks,
-} from '../src/modules/webhooks/webhooks.jobs.js';
-import { call, createWorkspace, problemOf, startTestApp, type TestApp } from './helpers/app.js';
-import { type Receiver, startReceiver, waitFor } from './helpers/webhook-receiver.js';
-import { createEndpoint, deliveriesOf, emit, waitForDeliveries } from './helpers/webhooks.js';
-import { startTestWorker, type TestWorker } from './helpers/worker.js';
+  createEndpoint,
+  deliveriesOf,
+  emit,
+  startWebhookHarness,
+  type WebhookHarness,
+  waitForDeliveries,
+} from './helpers/webhooks.js';
+import type { TestWorker } from './helpers/worker.js';
 
 // A short schedule: three attempts, 300 ms then 600 ms apart, no jitter; 1 s timeout. Four
 // deliveries at once, two at most to one endpoint.
@@ -29,22 +31,15 @@ const options = {
 let t: TestApp;
 let worker: TestWorker;
 let rx: Receiver;
+let h: WebhookHarness;
 let n = 0;
 const path = (name: string) => `/${name}-${++n}`;
 
 beforeAll(async () => {
-  t = await startTestApp({ env: { WEBHOOK_ALLOW_PRIVATE: 'true' } });
-  worker = startTestWorker(t.deps, {
-    consumers: [webhookConsumer(t.deps, options)],
-    tasks: webhookTasks(t.deps, options),
-  });
-  rx = await startReceiver();
+  h = await startWebhookHarness(options, { WEBHOOK_ALLOW_PRIVATE: 'true' });
+  ({ t, worker, rx } = h);
 });
-afterAll(async () => {
-  await worker.close();
-  await rx.close();
-  await t.close();
-});
+afterAll(async () => h?.close());
 
 const relay = () => worker.runNow('outbox-relay');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -4,12 +4,11 @@ import { uuidv7 } from '../src/ids.js';
 import { checkHost, forbiddenRange, guardedLookup } from '../src/modules/webhooks/address-guard.js';
 import { postWebhook } from '../src/modules/webhooks/webhook-http.js';
 import { generateSecret, sealSecret } from '../src/modules/webhooks/webhook-secret.js';
-import { webhookConsumer, webhookTasks } from '../src/modules/webhooks/webhooks.jobs.js';
 import { insertEndpoint } from '../src/modules/webhooks/webhooks.repository.js';
-import { call, createWorkspace, problemOf, startTestApp, type TestApp } from './helpers/app.js';
-import { type Receiver, startReceiver } from './helpers/webhook-receiver.js';
-import { emit, waitForDeliveries } from './helpers/webhooks.js';
-import { startTestWorker, type TestWorker } from './helpers/worker.js';
+import { call, createWorkspace, problemOf, type TestApp } from './helpers/app.js';
+import type { Receiver } from './helpers/webhook-receiver.js';
+import { emit, startWebhookHarness, type WebhookHarness, waitForDeliveries } from './helpers/webhooks.js';
+import type { TestWorker } from './helpers/worker.js';
 
 // The guard is on here (WEBHOOK_ALLOW_PRIVATE unset), and the receiver listens on 127.0.0.1.
 const options = { retryScheduleMs: [0, 100], timeoutMs: 1000, jitter: 0, sweepGraceMs: 0 };
@@ -17,21 +16,14 @@ const options = { retryScheduleMs: [0, 100], timeoutMs: 1000, jitter: 0, sweepGr
 let t: TestApp;
 let worker: TestWorker;
 let rx: Receiver;
+let h: WebhookHarness;
 
 beforeAll(async () => {
-  t = await startTestApp();
+  h = await startWebhookHarness(options);
+  ({ t, worker, rx } = h);
   expect(t.deps.config.webhookAllowPrivate).toBe(false);
-  worker = startTestWorker(t.deps, {
-    consumers: [webhookConsumer(t.deps, options)],
-    tasks: webhookTasks(t.deps, options),
-  });
-  rx = await startReceiver();
 });
-afterAll(async () => {
-  await worker.close();
-  await rx.close();
-  await t.close();
-});
+afterAll(async () => h?.close());
 
 describe('address guard', () => {
   it.each([

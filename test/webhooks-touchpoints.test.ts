@@ -2,12 +2,17 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { touchpointEventData } from '../src/modules/outbox/outbox.js';
 import { relayOutbox } from '../src/modules/webhooks/outbox-relay.js';
-import { webhookConsumer, webhookTasks } from '../src/modules/webhooks/webhooks.jobs.js';
-import { call, createWorkspace, startTestApp, type TestApp } from './helpers/app.js';
+import { call, createWorkspace, type TestApp } from './helpers/app.js';
 import type { TouchpointItem } from './helpers/touchpoints.js';
-import { type Receiver, startReceiver, waitFor } from './helpers/webhook-receiver.js';
-import { createEndpoint, emit, waitForDeliveries } from './helpers/webhooks.js';
-import { startTestWorker, type TestWorker } from './helpers/worker.js';
+import { type Receiver, waitFor } from './helpers/webhook-receiver.js';
+import {
+  createEndpoint,
+  emit,
+  startWebhookHarness,
+  type WebhookHarness,
+  waitForDeliveries,
+} from './helpers/webhooks.js';
+import type { TestWorker } from './helpers/worker.js';
 
 const SCHEDULE = [0, 200];
 const options = { retryScheduleMs: SCHEDULE, timeoutMs: 1000, jitter: 0, sweepGraceMs: 0 };
@@ -15,22 +20,15 @@ const options = { retryScheduleMs: SCHEDULE, timeoutMs: 1000, jitter: 0, sweepGr
 let t: TestApp;
 let worker: TestWorker;
 let rx: Receiver;
+let h: WebhookHarness;
 let n = 0;
 const uid = (prefix: string) => `${prefix}-${++n}`;
 
 beforeAll(async () => {
-  t = await startTestApp({ env: { WEBHOOK_ALLOW_PRIVATE: 'true' } });
-  worker = startTestWorker(t.deps, {
-    consumers: [webhookConsumer(t.deps, options)],
-    tasks: webhookTasks(t.deps, options),
-  });
-  rx = await startReceiver();
+  h = await startWebhookHarness(options, { WEBHOOK_ALLOW_PRIVATE: 'true' });
+  ({ t, worker, rx } = h);
 });
-afterAll(async () => {
-  await worker.close();
-  await rx.close();
-  await t.close();
-});
+afterAll(async () => h?.close());
 
 const relay = () => worker.runNow('outbox-relay');
 const CONTENT = { payload: { action: 'sync', order_id: '981' } };

@@ -2,8 +2,14 @@ import type { FastifyInstance } from 'fastify';
 import { expect } from 'vitest';
 import type { Deps } from '../../src/deps.js';
 import { emitEvent, type OutgoingEventType } from '../../src/modules/outbox/outbox.js';
-import { call } from './app.js';
-import { waitFor } from './webhook-receiver.js';
+import {
+  type WebhookWorkerOptions,
+  webhookConsumer,
+  webhookTasks,
+} from '../../src/modules/webhooks/webhooks.jobs.js';
+import { call, startTestApp, type TestApp } from './app.js';
+import { type Receiver, startReceiver, waitFor } from './webhook-receiver.js';
+import { startTestWorker, type TestWorker } from './worker.js';
 
 export interface DeliveryView {
   id: string;
@@ -73,4 +79,34 @@ export async function emit(
   options: { id?: string; endpointId?: string } = {},
 ): Promise<void> {
   await emitEvent(deps.db, { workspaceId, type, data, at: deps.clock.now(), ...options });
+}
+
+export interface WebhookHarness {
+  readonly t: TestApp;
+  readonly worker: TestWorker;
+  readonly rx: Receiver;
+  close(): Promise<void>;
+}
+
+/** A test app, its webhook worker (consumer, relay, sweep) with `options`, and a receiver. */
+export async function startWebhookHarness(
+  options: WebhookWorkerOptions,
+  env: Record<string, string> = {},
+): Promise<WebhookHarness> {
+  const t = await startTestApp({ env });
+  const worker = startTestWorker(t.deps, {
+    consumers: [webhookConsumer(t.deps, options)],
+    tasks: webhookTasks(t.deps, options),
+  });
+  const rx = await startReceiver();
+  return {
+    t,
+    worker,
+    rx,
+    close: async () => {
+      await worker.close();
+      await rx.close();
+      await t.close();
+    },
+  };
 }

@@ -167,7 +167,10 @@ export async function applyPlan(db: Db, workspaceId: string, now: Date, plan: Pl
   await sql`SELECT apply_plan(${workspaceId}, ${now}, ${payload}::jsonb)`.execute(db);
 }
 
-/** Statuses a touchpoint can still be cancelled from: nothing has gone out, no task was done yet. */
+/**
+ * Statuses a touchpoint can still be cancelled from: nothing has gone out, no task was done yet.
+ * apply_plan() (migrations/20261202050000_…) cancels exits' touchpoints from the same list.
+ */
 export const CANCELLABLE_STATUSES = ['scheduled', 'queued', 'pending'] as const;
 
 /** Cancels what the enrollments still had pending, with a reason. */
