@@ -71,6 +71,15 @@ export async function claimDelivery(
     // In flight elsewhere (its lease runs): that attempt decides what comes next.
     return waiting.status === 'pending' ? { notBefore: waiting.nextAttemptAt } : undefined;
   }
+  return loadClaimed(db, workspaceId, id);
+}
+
+/** A delivery just claimed, with its endpoint and its event. */
+export async function loadClaimed(
+  db: Db,
+  workspaceId: string,
+  id: string,
+): Promise<ClaimedDelivery | undefined> {
   return db
     .selectFrom('webhookDeliveries as d')
     .innerJoin('webhookEndpoints as e', (j) =>

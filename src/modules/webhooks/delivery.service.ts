@@ -11,6 +11,7 @@ import {
   claimDelivery,
   recordAttempt,
 } from './deliveries.repository.js';
+import { claimNextDue } from './endpoint-drain.repository.js';
 import {
   recordTouchpointAttempt,
   settleIfAllFailed,
@@ -95,12 +96,51 @@ export async function deliverWebhook(
   if ('notBefore' in delivery) {
     return { kind: 'retry', delayMs: Math.max(0, delivery.notBefore.getTime() - now.getTime()) };
   }
+  const outcome = await attemptDelivery(ctx, delivery, now);
+  if (outcome.kind === 'done' && outcome.succeeded) await drainEndpoint(ctx, delivery);
+  return outcome.kind === 'done' ? { kind: 'done' } : outcome;
+}
+
+// How long, and for how many deliveries at most, a worker keeps its slot for one endpoint.
+const DRAIN_MS = 5_000;
+const DRAIN_LIMIT = 1_000;
+
+/**
+ * After a successful attempt, the slot it held goes to the endpoint's next due delivery, and
+ * so on while the receiver keeps answering 2xx (a failing one is left to its deliveries' own
+ * schedules). A backlog behind one endpoint is so worked off at the pace the receiver answers,
+ * within the per-endpoint cap, rather than at the pace the waiting jobs come back to look for
+ * a free slot. Their jobs find them done and end.
+ */
+async function drainEndpoint(ctx: DeliveryContext, first: ClaimedDelivery): Promise<void> {
+  const until = Date.now() + DRAIN_MS;
+  for (let n = 0; n < DRAIN_LIMIT && Date.now() < until; n++) {
+    const now = ctx.clock.now();
+    const lease = new Date(now.getTime() + ctx.timeoutMs + LEASE_MARGIN_MS);
+    const next = await claimNextDue(ctx.db, first.workspaceId, first.endpointId, now, lease);
+    if (!next) return;
+    const outcome = await attemptDelivery(ctx, next, now);
+    if (outcome.kind !== 'done' || !outcome.succeeded) return;
+  }
+}
+
+type AttemptOutcome =
+  | { readonly kind: 'done'; readonly succeeded: boolean }
+  | { readonly kind: 'retry'; readonly delayMs: number };
+
+/** One attempt of a claimed delivery, recorded with what follows from it. */
+async function attemptDelivery(
+  ctx: DeliveryContext,
+  delivery: ClaimedDelivery,
+  now: Date,
+): Promise<AttemptOutcome> {
+  const { workspaceId, id: deliveryId } = delivery;
   if (!delivery.endpointLive) {
     await ctx.db.transaction().execute(async (trx) => {
       await cancelDelivery(trx, workspaceId, deliveryId, now);
       await settleEventIfAllFailed(trx, delivery, 'endpoint_disabled', now);
     });
-    return { kind: 'done' };
+    return { kind: 'done', succeeded: false };
   }
 
   const attempt = delivery.attempts + 1;
@@ -170,7 +210,9 @@ export async function deliverWebhook(
           : 'retrying';
   ctx.metrics.deliveries.inc({ status: outcome, endpoint: delivery.endpointId });
   if (response.statusCode !== null) ctx.metrics.duration.observe(response.durationMs / 1000);
-  return retryDelay === undefined || cancelled ? { kind: 'done' } : { kind: 'retry', delayMs: retryDelay };
+  return retryDelay === undefined || cancelled
+    ? { kind: 'done', succeeded }
+    : { kind: 'retry', delayMs: retryDelay };
 }
 
 const SECRET_UNREADABLE: WebhookResponse = {

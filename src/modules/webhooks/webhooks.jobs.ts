@@ -67,7 +67,8 @@ export interface WebhookWorkerOptions {
   readonly sweepGraceMs?: number;
 }
 
-function deliveryContext(deps: Deps, options: WebhookWorkerOptions): DeliveryContext {
+/** What a delivery attempt needs, from the worker's deps and options. */
+export function deliveryContext(deps: Deps, options: WebhookWorkerOptions): DeliveryContext {
   return {
     db: deps.db,
     clock: deps.clock,

@@ -1,0 +1,116 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deliverWebhook } from '../src/modules/webhooks/delivery.service.js';
+import { relayOutbox } from '../src/modules/webhooks/outbox-relay.js';
+import { deliveryContext } from '../src/modules/webhooks/webhooks.jobs.js';
+import { createWorkspace, type TestApp } from './helpers/app.js';
+import type { Receiver } from './helpers/webhook-receiver.js';
+import {
+  createEndpoint,
+  deliveriesOf,
+  emit,
+  startWebhookHarness,
+  type WebhookHarness,
+} from './helpers/webhooks.js';
+
+// The harness's worker consumes nothing here: deliveries are relayed without queueing jobs and
+// one attempt is made by calling the service, as a job would.
+const SCHEDULE = [0, 60_000];
+const options = { retryScheduleMs: SCHEDULE, timeoutMs: 1000, jitter: 0, perEndpointConcurrency: 1 };
+
+let t: TestApp;
+let rx: Receiver;
+let h: WebhookHarness;
+
+beforeAll(async () => {
+  h = await startWebhookHarness(
+    { ...options, relayIntervalMs: 3_600_000, sweepIntervalMs: 3_600_000 },
+    {
+      WEBHOOK_ALLOW_PRIVATE: 'true',
+    },
+  );
+  ({ t, rx } = h);
+});
+afterAll(async () => h?.close());
+
+/** Relays the outbox as a relay that died before queueing would: deliveries, no jobs. */
+async function relayWithoutJobs(): Promise<void> {
+  await relayOutbox({
+    db: t.deps.db,
+    clock: t.deps.clock,
+    maxAttempts: SCHEDULE.length,
+    enqueue: async () => {},
+  });
+}
+
+async function endpointWithBacklog(path: string, events: number) {
+  const shop = await createWorkspace(t.app);
+  const endpoint = await createEndpoint(t.app, shop.key, rx.url + path, ['task.created']);
+  for (let i = 0; i < events; i++) await emit(t.deps, shop.id, 'task.created', { task: { id: `t-${i}` } });
+  await relayWithoutJobs();
+  const deliveries = await deliveriesOf(t.app, shop.key, endpoint.id);
+  expect(deliveries).toHaveLength(events);
+  // Oldest first: the one whose job runs.
+  return { shop, endpoint, first: deliveries.at(-1)!, deliveries };
+}
+
+describe('an attempt that succeeds', () => {
+  it('hands its slot to the endpoint’s next due deliveries until none is left', async () => {
+    const { shop, endpoint, first } = await endpointWithBacklog('/drain-ok', 6);
+    const outcome = await deliverWebhook(deliveryContext(t.deps, options), shop.id, first.id);
+    expect(outcome).toEqual({ kind: 'done' });
+    expect(rx.at('/drain-ok')).toHaveLength(6);
+    const after = await deliveriesOf(t.app, shop.key, endpoint.id);
+    expect(after.map((d) => [d.status, d.attempts])).toEqual(Array(6).fill(['succeeded', 1]));
+    // Each event once.
+    const sent = rx.at('/drain-ok').map((r) => r.headers['webhook-id']);
+    expect(new Set(sent).size).toBe(6);
+    expect([...sent].sort()).toEqual(after.map((d) => d.event_id).sort());
+  });
+
+  it('does not take deliveries of another endpoint, nor a delivery whose retry is not due', async () => {
+    const { shop, endpoint, first } = await endpointWithBacklog('/drain-own', 2);
+    const other = await createEndpoint(t.app, shop.key, `${rx.url}/drain-other`, ['task.created']);
+    // The one emitted after the second endpoint exists goes to both.
+    await emit(t.deps, shop.id, 'task.created', { task: { id: 't-both' } });
+    await relayWithoutJobs();
+    await t.deps.db
+      .updateTable('webhookDeliveries')
+      .set({ nextAttemptAt: new Date(Date.now() + 60_000) })
+      .where('workspaceId', '=', shop.id)
+      .where('endpointId', '=', endpoint.id)
+      .where('id', '!=', first.id)
+      .where('status', '=', 'pending')
+      .where('attempts', '=', 0)
+      .where('eventId', '=', (await deliveriesOf(t.app, shop.key, endpoint.id))[0]!.event_id)
+      .execute();
+    await deliverWebhook(deliveryContext(t.deps, options), shop.id, first.id);
+    // The first, then the second (due); the third (delayed) waits, and the other endpoint is untouched.
+    expect(rx.at('/drain-own')).toHaveLength(2);
+    expect(rx.at('/drain-other')).toHaveLength(0);
+    const mine = await deliveriesOf(t.app, shop.key, endpoint.id);
+    expect(mine.map((d) => d.status)).toEqual(['pending', 'succeeded', 'succeeded']);
+    expect((await deliveriesOf(t.app, shop.key, other.id)).map((d) => d.status)).toEqual(['pending']);
+  });
+});
+
+describe('an attempt that fails', () => {
+  it('leaves the endpoint’s other deliveries to their own jobs', async () => {
+    rx.answer('/drain-fail', { status: 503 });
+    const { shop, endpoint, first } = await endpointWithBacklog('/drain-fail', 4);
+    const outcome = await deliverWebhook(deliveryContext(t.deps, options), shop.id, first.id);
+    expect(outcome).toMatchObject({ kind: 'retry' });
+    expect(rx.at('/drain-fail')).toHaveLength(1);
+    const after = await deliveriesOf(t.app, shop.key, endpoint.id);
+    expect(after.map((d) => d.attempts).sort()).toEqual([0, 0, 0, 1]);
+  });
+
+  it('ends a drain at the first failure', async () => {
+    rx.answer('/drain-stop', { status: 200 }, { status: 200 }, { status: 500 });
+    const { shop, endpoint, first } = await endpointWithBacklog('/drain-stop', 5);
+    await deliverWebhook(deliveryContext(t.deps, options), shop.id, first.id);
+    expect(rx.at('/drain-stop')).toHaveLength(3);
+    const after = await deliveriesOf(t.app, shop.key, endpoint.id);
+    const tally = after.map((d) => `${d.status}:${d.attempts}`).sort();
+    expect(tally).toEqual(['pending:0', 'pending:0', 'pending:1', 'succeeded:1', 'succeeded:1']);
+  });
+});
