@@ -10,12 +10,18 @@ export interface DispatchJobData {
   readonly touchpointId: string;
   /** The due time the job was queued for: a job for an older due time is stale and does nothing. */
   readonly dueAtMs: number;
+  /**
+   * The touchpoint's customer (it never changes), whose row the job locks first; saves looking
+   * it up. Jobs queued before it was carried lack it, and look it up.
+   */
+  readonly customerId?: string;
 }
 
 /** What the pump and the recovery hand to Redis for one touchpoint. */
 export interface DueTouchpoint {
   readonly workspaceId: string;
   readonly id: string;
+  readonly customerId: string;
   readonly dueAt: Date;
 }
 
@@ -52,6 +58,7 @@ export function dispatchJobs(touchpoints: readonly DueTouchpoint[], now: Date, p
       workspaceId: t.workspaceId,
       touchpointId: t.id,
       dueAtMs: t.dueAt.getTime(),
+      customerId: t.customerId,
     };
     return { name: 'dispatch', data, opts };
   });

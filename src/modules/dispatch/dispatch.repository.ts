@@ -15,7 +15,7 @@ export async function lockDueTouchpoints(
 ): Promise<DueTouchpoint[]> {
   return trx
     .selectFrom('touchpoints')
-    .select(['workspaceId', 'id', 'dueAt'])
+    .select(['workspaceId', 'id', 'customerId', 'dueAt'])
     .where('status', '=', 'scheduled')
     .where('dueAt', '<=', until)
     .orderBy('dueAt')
@@ -64,7 +64,7 @@ export async function touchpointsAwaitingJobs(
 ): Promise<DueTouchpoint[]> {
   let query = db
     .selectFrom('touchpoints')
-    .select(['workspaceId', 'id', 'dueAt'])
+    .select(['workspaceId', 'id', 'customerId', 'dueAt'])
     .where((eb) =>
       eb.or([
         eb('status', '=', 'queued'),
@@ -151,42 +151,61 @@ export async function lockCustomer(trx: Transaction<DB>, workspaceId: string, cu
 
 export type LockedCustomer = NonNullable<Awaited<ReturnType<typeof lockCustomer>>>;
 
-/** What the dispatcher needs besides the touchpoint and customer: enrollment, step, trigger, workspace. */
+/**
+ * What the dispatcher needs besides the touchpoint and customer: enrollment, step, trigger,
+ * workspace, in one statement (the workspace always; the others when they exist).
+ */
 export async function dispatchSurroundings(db: Db, touchpoint: DispatchTouchpointRow) {
-  const ws = touchpoint.workspaceId;
-  const enrollment = await db
-    .selectFrom('enrollments as e')
-    .innerJoin('playbookVersions as v', (join) =>
+  const row = await db
+    .selectFrom('workspaces as w')
+    .leftJoin('enrollments as e', (join) =>
+      join.onRef('e.workspaceId', '=', 'w.id').on('e.id', '=', touchpoint.enrollmentId),
+    )
+    .leftJoin('playbookVersions as v', (join) =>
       join
         .onRef('v.workspaceId', '=', 'e.workspaceId')
         .onRef('v.playbookId', '=', 'e.playbookId')
         .onRef('v.version', '=', 'e.playbookVersion'),
     )
+    .leftJoin('events as ev', (join) =>
+      join.onRef('ev.workspaceId', '=', 'w.id').onRef('ev.id', '=', 'e.triggerEventId'),
+    )
     .select([
-      'e.status',
+      'w.name',
+      'w.timezone',
+      'w.country',
+      'w.currency',
+      'w.locale',
+      'w.settings',
+      'e.id as enrollmentId',
+      'e.status as enrollmentStatus',
       'e.exitReason',
-      'e.triggerEventId',
       // As text: the step's keys (send_if) are data, not column names to camel-case.
       sql<string | null>`(SELECT s::text FROM jsonb_array_elements(v.document -> 'steps') s
         WHERE s ->> 'key' = ${touchpoint.stepKey} LIMIT 1)`.as('stepText'),
+      'ev.type as eventType',
+      'ev.occurredAt as eventOccurredAt',
+      // As text: event properties are the shop's data, their keys not to be camel-cased.
+      sql<string | null>`ev.properties::text`.as('eventPropertiesText'),
     ])
-    .where('e.workspaceId', '=', ws)
-    .where('e.id', '=', touchpoint.enrollmentId)
-    .executeTakeFirst();
-  const event = enrollment?.triggerEventId
-    ? await db
-        .selectFrom('events')
-        .select(['type', 'occurredAt', sql<string>`properties::text`.as('propertiesText')])
-        .where('workspaceId', '=', ws)
-        .where('id', '=', enrollment.triggerEventId)
-        .executeTakeFirst()
-    : undefined;
-  const workspace = await db
-    .selectFrom('workspaces')
-    .select(['name', 'timezone', 'country', 'currency', 'locale', 'settings'])
-    .where('id', '=', ws)
+    .where('w.id', '=', touchpoint.workspaceId)
     .executeTakeFirstOrThrow();
-  return { enrollment, event, workspace };
+  const { name, timezone, country, currency, locale, settings } = row;
+  return {
+    workspace: { name, timezone, country, currency, locale, settings },
+    enrollment:
+      row.enrollmentId === null
+        ? undefined
+        : { status: row.enrollmentStatus as string, exitReason: row.exitReason, stepText: row.stepText },
+    event:
+      row.eventType === null || row.eventOccurredAt === null
+        ? undefined
+        : {
+            type: row.eventType,
+            occurredAt: row.eventOccurredAt,
+            propertiesText: row.eventPropertiesText ?? 'null',
+          },
+  };
 }
 
 /**

@@ -37,9 +37,10 @@ export async function dispatchTouchpoint(
   job: DispatchJobData,
   attempt: AttemptInfo,
 ): Promise<DispatchOutcome> {
-  const peek = await peekTouchpoint(ctx.db, job.workspaceId, job.touchpointId);
-  if (!peek) return { kind: 'noop', reason: 'gone' };
-  const step = await ctx.db.transaction().execute((trx) => decideAndRecord(ctx, trx, peek.customerId, job));
+  const customerId =
+    job.customerId ?? (await peekTouchpoint(ctx.db, job.workspaceId, job.touchpointId))?.customerId;
+  if (!customerId) return { kind: 'noop', reason: 'gone' };
+  const step = await ctx.db.transaction().execute((trx) => decideAndRecord(ctx, trx, customerId, job));
   if (step.kind !== 'deliver') return step;
   return deliverEmail(ctx, step.delivery, attempt);
 }
@@ -54,7 +55,8 @@ async function decideAndRecord(
 ): Promise<Step> {
   const customer = await lockCustomer(trx, job.workspaceId, customerId);
   const touchpoint = await lockTouchpoint(trx, job.workspaceId, job.touchpointId);
-  if (!touchpoint || !customer) return { kind: 'noop', reason: 'gone' };
+  if (!touchpoint || !customer || touchpoint.customerId !== customer.id)
+    return { kind: 'noop', reason: 'gone' };
   if (touchpoint.status === 'sending' && touchpoint.channel === 'email' && touchpoint.contentText) {
     // Between attempts the customer may have unsubscribed (RFC 8058: it holds at once) or
     // been erased: then the retry stops here.

@@ -37,9 +37,7 @@ export async function claimDelivery(
   leaseUntil: Date,
   perEndpoint: number,
 ): Promise<ClaimedDelivery | 'busy' | { readonly notBefore: Date } | undefined> {
-  const claimed = await db
-    .updateTable('webhookDeliveries as d')
-    .set({ status: 'sending', nextAttemptAt: leaseUntil, updatedAt: now })
+  const claimed = await claimingUpdate(db, now, leaseUntil)
     .where('d.workspaceId', '=', workspaceId)
     .where('d.id', '=', id)
     .where((eb) =>
@@ -56,39 +54,36 @@ export async function claimDelivery(
         WHERE f.workspace_id = d.workspace_id AND f.endpoint_id = d.endpoint_id
           AND f.status = 'sending' AND f.next_attempt_at > ${now}) < ${perEndpoint}`,
     )
-    .returning('d.id')
     .executeTakeFirst();
-  if (!claimed) {
-    const waiting = await db
-      .selectFrom('webhookDeliveries')
-      .select(['status', 'nextAttemptAt'])
-      .where('workspaceId', '=', workspaceId)
-      .where('id', '=', id)
-      .where('status', 'in', ['pending', 'sending'])
-      .executeTakeFirst();
-    if (!waiting) return undefined;
-    if (waiting.nextAttemptAt === null || waiting.nextAttemptAt <= now) return 'busy';
-    // In flight elsewhere (its lease runs): that attempt decides what comes next.
-    return waiting.status === 'pending' ? { notBefore: waiting.nextAttemptAt } : undefined;
-  }
-  return loadClaimed(db, workspaceId, id);
+  if (claimed) return claimed;
+  const waiting = await db
+    .selectFrom('webhookDeliveries')
+    .select(['status', 'nextAttemptAt'])
+    .where('workspaceId', '=', workspaceId)
+    .where('id', '=', id)
+    .where('status', 'in', ['pending', 'sending'])
+    .executeTakeFirst();
+  if (!waiting) return undefined;
+  if (waiting.nextAttemptAt === null || waiting.nextAttemptAt <= now) return 'busy';
+  // In flight elsewhere (its lease runs): that attempt decides what comes next.
+  return waiting.status === 'pending' ? { notBefore: waiting.nextAttemptAt } : undefined;
 }
 
-/** A delivery just claimed, with its endpoint and its event. */
-export async function loadClaimed(
-  db: Db,
-  workspaceId: string,
-  id: string,
-): Promise<ClaimedDelivery | undefined> {
+/**
+ * The UPDATE that takes a delivery for one attempt (`sending` until `leaseUntil`), joined with
+ * its endpoint and its event so that it returns, in the same statement, what the attempt needs.
+ * The caller adds which delivery, and on what condition.
+ */
+export function claimingUpdate(db: Db, now: Date, leaseUntil: Date) {
   return db
-    .selectFrom('webhookDeliveries as d')
-    .innerJoin('webhookEndpoints as e', (j) =>
-      j.onRef('e.workspaceId', '=', 'd.workspaceId').onRef('e.id', '=', 'd.endpointId'),
-    )
-    .innerJoin('outbox as o', (j) =>
-      j.onRef('o.workspaceId', '=', 'd.workspaceId').onRef('o.id', '=', 'd.eventId'),
-    )
-    .select([
+    .updateTable('webhookDeliveries as d')
+    .from(['webhookEndpoints as e', 'outbox as o'])
+    .set({ status: 'sending', nextAttemptAt: leaseUntil, updatedAt: now })
+    .whereRef('e.workspaceId', '=', 'd.workspaceId')
+    .whereRef('e.id', '=', 'd.endpointId')
+    .whereRef('o.workspaceId', '=', 'd.workspaceId')
+    .whereRef('o.id', '=', 'd.eventId')
+    .returning([
       'd.id',
       'd.workspaceId',
       'd.endpointId',
@@ -102,10 +97,7 @@ export async function loadClaimed(
       // As text: the event data is the shop's data and its keys must not be camel-cased.
       sql<string>`o.data::text`.as('eventData'),
       'o.createdAt as eventAt',
-    ])
-    .where('d.workspaceId', '=', workspaceId)
-    .where('d.id', '=', id)
-    .executeTakeFirst();
+    ]);
 }
 
 export interface AttemptRecord {
@@ -117,7 +109,7 @@ export interface AttemptRecord {
   readonly responseExcerpt: string | null;
 }
 
-/** Logs one HTTP attempt and moves the delivery to its next state. */
+/** Logs one HTTP attempt and moves the delivery to its next state, in one statement. */
 export async function recordAttempt(
   trx: Db,
   workspaceId: string,
@@ -125,13 +117,14 @@ export async function recordAttempt(
   attempt: AttemptRecord,
   next: { readonly status: DeliveryStatus; readonly nextAttemptAt: Date | null },
 ): Promise<void> {
-  await trx
-    .insertInto('webhookDeliveryAttempts')
-    .values({ workspaceId, deliveryId, ...attempt })
-    .onConflict((oc) => oc.columns(['workspaceId', 'deliveryId', 'attempt']).doNothing())
-    .execute();
   const done = next.status !== 'pending';
   await trx
+    .with('logged', (db) =>
+      db
+        .insertInto('webhookDeliveryAttempts')
+        .values({ workspaceId, deliveryId, ...attempt })
+        .onConflict((oc) => oc.columns(['workspaceId', 'deliveryId', 'attempt']).doNothing()),
+    )
     .updateTable('webhookDeliveries')
     .set({
       status: next.status,

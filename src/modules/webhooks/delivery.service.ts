@@ -14,8 +14,8 @@ import {
 import { claimNextDue } from './endpoint-drain.repository.js';
 import {
   recordTouchpointAttempt,
+  recordTouchpointSent,
   settleIfAllFailed,
-  settleTouchpointSent,
   TOUCHPOINT_DUE,
   type TouchpointFailure,
 } from './touchpoint-settlement.js';
@@ -179,17 +179,17 @@ async function attemptDelivery(
     const next = retryDelay === undefined || cancelled ? null : new Date(at.getTime() + retryDelay);
     await recordAttempt(trx, workspaceId, deliveryId, record, { status, nextAttemptAt: next });
     const touchpointId = delivery.eventType === TOUCHPOINT_DUE ? delivery.eventId : undefined;
-    if (touchpointId) {
+    if (touchpointId && succeeded) {
+      await recordTouchpointSent(trx, workspaceId, touchpointId, { at, deliveryId });
+    } else if (touchpointId) {
       await recordTouchpointAttempt(trx, workspaceId, touchpointId, {
         at,
         succeeded,
-        error: succeeded ? null : describeFailure(delivery, response),
+        error: describeFailure(delivery, response),
         deliveryId,
       });
     }
-    if (succeeded) {
-      if (touchpointId) await settleTouchpointSent(trx, workspaceId, touchpointId, at);
-    } else if (gone) {
+    if (gone) {
       await disableGoneEndpoint(trx, delivery, at);
     } else if (status === 'failed') {
       await settleEventIfAllFailed(trx, delivery, 'delivery_failed', at);

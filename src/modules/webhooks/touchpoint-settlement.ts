@@ -51,22 +51,44 @@ export async function recordTouchpointAttempt(
     .execute();
 }
 
-/** Settles the touchpoint `sent` and emits `touchpoint.sent`; nothing when it is no longer sending. */
-export async function settleTouchpointSent(
+/**
+ * A successful attempt of a webhook touchpoint's delivery, in one statement: the attempt counted
+ * and logged, the touchpoint settled `sent`, and what `touchpoint.sent` carries read back; then
+ * the event. Nothing when the touchpoint is no longer sending (another delivery settled it).
+ */
+export async function recordTouchpointSent(
   trx: Transaction<DB>,
   workspaceId: string,
   touchpointId: string,
-  at: Date,
+  attempt: { readonly at: Date; readonly deliveryId: string },
 ): Promise<void> {
-  const settled = await trx
-    .updateTable('touchpoints')
-    .set({ status: 'sent', sentAt: at, deliveredAt: at, statusReason: null, updatedAt: at })
-    .where('workspaceId', '=', workspaceId)
-    .where('id', '=', touchpointId)
-    .where('status', '=', 'sending')
-    .returning('id')
-    .executeTakeFirst();
-  if (settled) await emitTouchpointEvent(trx, workspaceId, touchpointId, 'touchpoint.sent', at);
+  const { at, deliveryId } = attempt;
+  const result = await sql<TouchpointEventSource & { contentText: string | null }>`
+    WITH tp AS (
+      UPDATE touchpoints
+      SET attempts = attempts + 1, status = 'sent', sent_at = ${at}, delivered_at = ${at},
+          status_reason = NULL, updated_at = ${at}
+      WHERE workspace_id = ${workspaceId} AND id = ${touchpointId} AND status = 'sending'
+      RETURNING workspace_id, id, customer_id, attempts, playbook_key, step_key, channel, due_at, status, content
+    ), logged AS (
+      INSERT INTO touchpoint_attempts (workspace_id, touchpoint_id, attempt, at, status, error, provider_message_id)
+      SELECT workspace_id, id, attempts, ${at}, 'succeeded', NULL, ${deliveryId} FROM tp
+      ON CONFLICT (workspace_id, touchpoint_id, attempt) DO NOTHING
+    )
+    SELECT tp.id, tp.playbook_key AS "playbookKey", tp.step_key AS "stepKey", tp.channel,
+           tp.due_at AS "dueAt", tp.status, c.external_id AS "customerExternalId",
+           c.name AS "customerName", c.email AS "customerEmail", c.phone AS "customerPhone",
+           c.segment AS "customerSegment", tp.content::text AS "contentText"
+    FROM tp JOIN customers c ON c.workspace_id = tp.workspace_id AND c.id = tp.customer_id`.execute(trx);
+  const row = result.rows[0];
+  if (!row) return;
+  const { contentText, ...source } = row;
+  await emitEvent(trx, {
+    workspaceId,
+    type: 'touchpoint.sent',
+    at,
+    data: touchpointEventData(source, contentText === null ? null : JSON.parse(contentText)),
+  });
 }
 
 /** Settles the touchpoint `failed` with a reason and emits `touchpoint.failed`. */
