@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deliverWebhook } from '../src/modules/webhooks/delivery.service.js';
-import { relayOutbox } from '../src/modules/webhooks/outbox-relay.js';
+import {
+  BACKLOG_JOB_DELAY_MS,
+  type QueuedDelivery,
+  relayOutbox,
+} from '../src/modules/webhooks/outbox-relay.js';
 import { deliveryContext } from '../src/modules/webhooks/webhooks.jobs.js';
 import { createWorkspace, type TestApp } from './helpers/app.js';
 import type { Receiver } from './helpers/webhook-receiver.js';
@@ -112,5 +116,29 @@ describe('an attempt that fails', () => {
     const after = await deliveriesOf(t.app, shop.key, endpoint.id);
     const tally = after.map((d) => `${d.status}:${d.attempts}`).sort();
     expect(tally).toEqual(['pending:0', 'pending:0', 'pending:1', 'succeeded:1', 'succeeded:1']);
+  });
+});
+
+describe('the relay', () => {
+  it('starts at once the jobs of an endpoint’s first deliveries up to the cap, and delays the rest', async () => {
+    const shop = await createWorkspace(t.app);
+    const busy = await createEndpoint(t.app, shop.key, `${rx.url}/stagger-a`, ['task.created']);
+    const quiet = await createEndpoint(t.app, shop.key, `${rx.url}/stagger-b`, ['task.completed']);
+    for (let i = 0; i < 4; i++) await emit(t.deps, shop.id, 'task.created', { task: { id: `s-${i}` } });
+    await emit(t.deps, shop.id, 'task.completed', { task: { id: 's-done' } });
+    const queued: QueuedDelivery[] = [];
+    await relayOutbox({
+      db: t.deps.db,
+      clock: t.deps.clock,
+      maxAttempts: SCHEDULE.length,
+      immediatePerEndpoint: 2,
+      enqueue: async (deliveries) => void queued.push(...deliveries),
+    });
+    const ofBusy = new Set((await deliveriesOf(t.app, shop.key, busy.id)).map((d) => d.id));
+    const ofQuiet = new Set((await deliveriesOf(t.app, shop.key, quiet.id)).map((d) => d.id));
+    expect(queued).toHaveLength(5);
+    const delays = (ids: Set<string>) => queued.filter((q) => ids.has(q.id)).map((q) => q.delayMs ?? 0);
+    expect(delays(ofBusy).sort()).toEqual([0, 0, BACKLOG_JOB_DELAY_MS, BACKLOG_JOB_DELAY_MS]);
+    expect(delays(ofQuiet)).toEqual([0]);
   });
 });

@@ -11,6 +11,7 @@ import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { Webhook } from 'standardwebhooks';
+import { redisPid, startCpuMeter } from './cpu.js';
 import {
   baseConfig,
   build,
@@ -377,6 +378,13 @@ async function clearRedis(redisUrl: string, prefixes: readonly string[]): Promis
   }
 }
 
+/** `(service 1,234 ms, postgres …)`: where the CPU of a phase went. */
+function cpuDetail(used: Record<string, number>): string {
+  return `(${Object.entries(used)
+    .map(([name, ms]) => `${name} ${fmt(ms)} ms`)
+    .join(', ')})`;
+}
+
 const fmt = (value: number, digits = 0) =>
   Number.isFinite(value)
     ? value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
@@ -430,11 +438,22 @@ export async function run(): Promise<boolean> {
     const fx = await prepare(service, sink, client);
 
     process.stdout.write(`floor: a no-op BullMQ worker, concurrency ${CONCURRENCY}, ${TOUCHPOINTS} jobs…\n`);
+    const redis = redisPid();
+    const floorMeter = await startCpuMeter({ worker: process.pid, redis });
     const floor = await floorRun(redisUrl, floorPrefix);
-    process.stdout.write(`  ${fmt(floor)} jobs/s\n`);
-    const throughput = await throughputRun(client, fx);
+    const floorCpu = await floorMeter.stop();
+    const floorCpuPerJob = ((floorCpu.worker ?? 0) + (floorCpu.redis ?? 0)) / TOUCHPOINTS;
     process.stdout.write(
-      `  ${throughput.sent} sent in ${fmt(throughput.seconds, 1)} s: ${fmt(throughput.perSecond)}/s\n`,
+      `  ${fmt(floor)} jobs/s; CPU per job ${fmt(floorCpuPerJob, 3)} ms ${cpuDetail(floorCpu)}\n`,
+    );
+    const meter = await startCpuMeter({ service: service.pid, redis }, { client, database });
+    const throughput = await throughputRun(client, fx);
+    const cpu = await meter.stop();
+    const cpuPerTouchpoint =
+      ((cpu.service ?? 0) + (cpu.redis ?? 0) + (cpu.postgres ?? 0)) / Math.max(1, throughput.sent);
+    process.stdout.write(
+      `  ${throughput.sent} sent in ${fmt(throughput.seconds, 1)} s: ${fmt(throughput.perSecond)}/s; ` +
+        `CPU per touchpoint ${fmt(cpuPerTouchpoint, 2)} ms ${cpuDetail(cpu)}\n`,
     );
     const lag = await lagRun(client, fx);
 
@@ -455,6 +474,9 @@ export async function run(): Promise<boolean> {
         '',
       ],
       ['ratio to the floor', `${fmt(ratio, 2)}×`, '≥ 0.5×', ratioOk ? 'pass' : 'FAIL'],
+      ['floor CPU per job (worker + Redis)', `${fmt(floorCpuPerJob, 3)} ms`, '', ''],
+      ['CPU per touchpoint (service + Postgres + Redis)', `${fmt(cpuPerTouchpoint, 2)} ms`, '', ''],
+      ['CPU ratio (floor per job ÷ per touchpoint)', `${fmt(floorCpuPerJob / cpuPerTouchpoint, 3)}×`, '', ''],
       [
         `due→sent lag p50 at ${LAG_RATE}/s (${lag.sent} of ${lag.expected} sent)`,
         `${fmt(lag.p50)} ms`,

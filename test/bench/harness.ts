@@ -51,6 +51,7 @@ export async function freePort(): Promise<number> {
 
 export interface RunningProcess {
   readonly url: string;
+  readonly pid: number;
   stop(): Promise<void>;
 }
 
@@ -88,6 +89,7 @@ export async function startProcess(
   }
   return {
     url,
+    pid: child.pid ?? 0,
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGTERM');
       await Promise.race([exited, sleep(10_000).then(() => child.kill('SIGKILL'))]);

@@ -68,7 +68,7 @@ export interface NewDelivery {
 export async function insertDeliveries(
   trx: Db,
   deliveries: readonly NewDelivery[],
-): Promise<{ workspaceId: string; id: string }[]> {
+): Promise<{ workspaceId: string; id: string; endpointId: string }[]> {
   if (deliveries.length === 0) return [];
   return trx
     .insertInto('webhookDeliveries')
@@ -83,7 +83,7 @@ export async function insertDeliveries(
       })),
     )
     .onConflict((oc) => oc.columns(['workspaceId', 'eventId', 'endpointId']).doNothing())
-    .returning(['workspaceId', 'id'])
+    .returning(['workspaceId', 'id', 'endpointId'])
     .execute();
 }
 

@@ -9,11 +9,45 @@ export interface RelayContext {
   readonly clock: Clock;
   /** Attempts each new delivery gets (the retry schedule's length). */
   readonly maxAttempts: number;
-  /** Queues the first attempt of deliveries that committed. */
-  readonly enqueue: (deliveries: readonly { workspaceId: string; id: string }[]) => Promise<void>;
+  /** Queues the first attempt of deliveries that committed, each after its `delayMs` (if any). */
+  readonly enqueue: (deliveries: readonly QueuedDelivery[]) => Promise<void>;
+  /**
+   * Jobs that start at once per endpoint and batch (the per-endpoint cap); the endpoint's other
+   * new deliveries get their jobs BACKLOG_JOB_DELAY_MS later. Unset: all at once.
+   */
+  readonly immediatePerEndpoint?: number;
+}
+
+export interface QueuedDelivery {
+  readonly workspaceId: string;
+  readonly id: string;
+  readonly delayMs?: number;
 }
 
 const BATCH = 200;
+
+/**
+ * Beyond the per-endpoint cap, a new delivery's job waits this long: the workers that took the
+ * first ones keep their slots for the endpoint's next deliveries (see drainEndpoint) and have
+ * usually sent it by then, so its job only finds it done; if they stopped (the receiver failed),
+ * the job makes the attempt. Starting it at once would only find the endpoint busy.
+ */
+export const BACKLOG_JOB_DELAY_MS = 5_000;
+
+/** Delays the jobs of an endpoint's deliveries beyond the first `immediate` of the batch. */
+export function staggerJobs(
+  created: readonly { workspaceId: string; id: string; endpointId: string }[],
+  immediate: number | undefined,
+): QueuedDelivery[] {
+  if (immediate === undefined) return created.map(({ workspaceId, id }) => ({ workspaceId, id }));
+  const seen = new Map<string, number>();
+  return created.map(({ workspaceId, id, endpointId }) => {
+    const key = `${workspaceId}/${endpointId}`;
+    const n = (seen.get(key) ?? 0) + 1;
+    seen.set(key, n);
+    return n <= immediate ? { workspaceId, id } : { workspaceId, id, delayMs: BACKLOG_JOB_DELAY_MS };
+  });
+}
 
 /**
  * Fans undispatched outbox events out into deliveries, a batch per transaction: the
@@ -51,7 +85,7 @@ export async function relayOutbox(ctx: RelayContext): Promise<number> {
       );
       return { count: fanOuts.length, created: inserted };
     });
-    if (created.length > 0) await ctx.enqueue(created);
+    if (created.length > 0) await ctx.enqueue(staggerJobs(created, ctx.immediatePerEndpoint));
     relayed += count;
     if (count < BATCH) return relayed;
   }

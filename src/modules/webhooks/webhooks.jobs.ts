@@ -10,13 +10,16 @@ import {
   type DeliveryContext,
   deliverWebhook,
 } from './delivery.service.js';
-import { relayOutbox } from './outbox-relay.js';
+import { type QueuedDelivery, relayOutbox } from './outbox-relay.js';
 import { webhookMetrics } from './webhook-metrics.js';
 
 /** The BullMQ queue of webhook deliveries: one job per delivery, jobId = the delivery id. */
 export const WEBHOOKS_QUEUE = 'webhooks';
 export const OUTBOX_RELAY_TASK = 'outbox-relay';
 export const WEBHOOK_SWEEP_TASK = 'webhook-sweep';
+
+/** Attempts in flight to one endpoint at most, by default. */
+const DEFAULT_PER_ENDPOINT = 10;
 
 // Overdue deliveries the sweep reads at a time, and pages of them one round looks at, at most.
 const SWEEP_BATCH = 500;
@@ -39,13 +42,18 @@ export function createWebhookQueue(redis: Redis, prefix: string): Queue<Delivery
  */
 export async function enqueueDeliveries(
   queue: Queue<DeliveryJob>,
-  deliveries: readonly { readonly workspaceId: string; readonly id: string }[],
+  deliveries: readonly QueuedDelivery[],
 ): Promise<void> {
   await queue.addBulk(
     deliveries.map((d) => ({
       name: 'deliver',
       data: { workspaceId: d.workspaceId, deliveryId: d.id },
-      opts: { jobId: d.id, removeOnComplete: true, removeOnFail: true },
+      opts: {
+        jobId: d.id,
+        removeOnComplete: true,
+        removeOnFail: true,
+        ...(d.delayMs ? { delay: d.delayMs } : {}),
+      },
     })),
   );
 }
@@ -78,7 +86,7 @@ export function deliveryContext(deps: Deps, options: WebhookWorkerOptions): Deli
     retryScheduleMs: options.retryScheduleMs ?? DEFAULT_RETRY_SCHEDULE_MS,
     timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     jitter: options.jitter ?? 0.1,
-    perEndpointConcurrency: options.perEndpointConcurrency ?? 10,
+    perEndpointConcurrency: options.perEndpointConcurrency ?? DEFAULT_PER_ENDPOINT,
   };
 }
 
@@ -120,6 +128,7 @@ export function webhookTasks(deps: Deps, options: WebhookWorkerOptions = {}): Pe
       clock: deps.clock,
       maxAttempts,
       enqueue: (deliveries) => enqueueDeliveries(queue, deliveries),
+      immediatePerEndpoint: options.perEndpointConcurrency ?? DEFAULT_PER_ENDPOINT,
     }),
   );
   const grace = options.sweepGraceMs ?? 30_000;
