@@ -1,0 +1,66 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../../clock.js';
+import type { Database } from '../../db/client.js';
+import {
+  type OutboxPosition,
+  pruneDispatchedOutbox,
+  pruneFinishedDeliveries,
+} from './retention.repository.js';
+
+const DAY_MS = 86_400_000;
+
+export interface RetentionContext {
+  readonly db: Database;
+  readonly clock: Clock;
+  readonly log: Logger;
+  /** OUTBOX_RETENTION_DAYS. */
+  readonly outboxRetentionDays: number;
+  /** WEBHOOK_DELIVERY_RETENTION_DAYS. */
+  readonly deliveryRetentionDays: number;
+  /** Rows deleted (deliveries) or looked at (outbox) per transaction. */
+  readonly batchSize: number;
+  /** Batches per table and round at most: a large backlog is worked off over several rounds. */
+  readonly maxBatches: number;
+}
+
+export interface RetentionRound {
+  readonly deliveries: number;
+  readonly outbox: number;
+}
+
+/**
+ * One round of retention: finished webhook deliveries completed more than the delivery
+ * retention ago (with their attempts), then dispatched outbox events older than the outbox
+ * retention that no delivery still refers to. Deliveries go first so that events whose last
+ * delivery just went can follow in the same round. Each batch is its own short transaction;
+ * several workers may run rounds at once (they skip each other's rows). Pending and in-flight
+ * deliveries, and events not yet relayed, are never touched.
+ */
+export async function pruneWebhookHistory(ctx: RetentionContext): Promise<RetentionRound> {
+  const now = ctx.clock.now().getTime();
+  const deliveriesBefore = new Date(now - ctx.deliveryRetentionDays * DAY_MS);
+  const outboxBefore = new Date(now - ctx.outboxRetentionDays * DAY_MS);
+
+  let deliveries = 0;
+  for (let batch = 0; batch < ctx.maxBatches; batch++) {
+    const deleted = await pruneFinishedDeliveries(ctx.db, deliveriesBefore, ctx.batchSize);
+    deliveries += deleted;
+    if (deleted < ctx.batchSize) break;
+  }
+
+  // The walk moves on past events kept for their deliveries, so a round does not look at them
+  // again with every batch.
+  let outbox = 0;
+  let after: OutboxPosition | undefined;
+  for (let batch = 0; batch < ctx.maxBatches; batch++) {
+    const result = await pruneDispatchedOutbox(ctx.db, outboxBefore, ctx.batchSize, after);
+    outbox += result.deleted;
+    after = result.last;
+    if (result.scanned < ctx.batchSize) break;
+  }
+
+  if (deliveries + outbox > 0) {
+    ctx.log.info({ deliveries, outbox }, 'pruned webhook deliveries and outbox events past retention');
+  }
+  return { deliveries, outbox };
+}
