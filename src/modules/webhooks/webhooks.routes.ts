@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { AUTH_PROBLEMS, IdParams, ListOf, ListQuery, problems } from '../../http/schemas.js';
-import type { DeliveryRow } from './deliveries.repository.js';
+import type { DeliveryRow } from './delivery-log.repository.js';
 import type { EndpointRow } from './webhooks.repository.js';
 import {
   CreatedWebhook,

@@ -5,14 +5,9 @@ import { decodeCursor, page } from '../../http/pagination.js';
 import { uuidv7 } from '../../ids.js';
 import type { Secrets } from '../../secrets.js';
 import { checkHost, hostOf } from './address-guard.js';
-import {
-  attemptsOf,
-  cancelPendingDeliveries,
-  findDelivery,
-  listDeliveries,
-  requeueDelivery,
-} from './deliveries.repository.js';
+import { cancelPendingDeliveries } from './deliveries.repository.js';
 import { settleCancelled } from './delivery.service.js';
+import { attemptsOf, findDelivery, listDeliveries, requeueDelivery } from './delivery-log.repository.js';
 import { generateSecret, sealSecret } from './webhook-secret.js';
 import {
   type EndpointChanges,
