@@ -15,6 +15,8 @@ export interface ClaimedDelivery {
   readonly maxAttempts: number;
   readonly url: string;
   readonly secretCiphertext: Buffer;
+  /** The secret a rotation replaced, while it still signs beside the new one (its grace period). */
+  readonly previousSecretCiphertext: Buffer | null;
   readonly endpointLive: boolean;
   readonly eventData: string;
   readonly eventAt: Date;
@@ -89,6 +91,8 @@ export async function claimDelivery(
       'd.maxAttempts',
       'e.url',
       'e.secretCiphertext',
+      sql<Buffer | null>`CASE WHEN e.previous_secret_expires_at > ${now}
+        THEN e.previous_secret_ciphertext END`.as('previousSecretCiphertext'),
       sql<boolean>`e.enabled AND e.deleted_at IS NULL`.as('endpointLive'),
       // As text: the event data is the shop's data and its keys must not be camel-cased.
       sql<string>`o.data::text`.as('eventData'),
