@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import { AUTH_PROBLEMS, IdParams, ListOf, ListQuery, problems } from '../../http/schemas.js';
+import { AUTH_PROBLEMS, IdParams, ListOf, ListQuery, OPTIONAL_BODY, problems } from '../../http/schemas.js';
 import type { DeliveryRow } from './delivery-log.repository.js';
 import type { EndpointRow } from './webhooks.repository.js';
 import {
@@ -185,6 +185,7 @@ export const webhooksRoutes: FastifyPluginAsyncTypebox<{ ctx: WebhooksContext }>
           'period at once: only the secret being replaced keeps signing. The body may be omitted.',
         params: IdParams,
         body: RotateSecretBody,
+        [OPTIONAL_BODY]: true,
         response: { 200: RotatedWebhook, ...problems(...AUTH_PROBLEMS, 404, 422) },
       },
       // No body at all means the defaults.
