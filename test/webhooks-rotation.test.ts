@@ -2,9 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Clock } from '../src/clock.js';
+import { sealSecret } from '../src/modules/webhooks/webhook-secret.js';
 import { call, createKey, createWorkspace, problemOf, type TestApp } from './helpers/app.js';
 import { type Received, type Receiver, waitFor } from './helpers/webhook-receiver.js';
-import { createEndpoint, emit, startWebhookHarness, type WebhookHarness } from './helpers/webhooks.js';
+import {
+  createEndpoint,
+  emit,
+  startWebhookHarness,
+  type WebhookHarness,
+  waitForDeliveries,
+} from './helpers/webhooks.js';
 import type { TestWorker } from './helpers/worker.js';
 
 const HOUR = 3_600_000;
@@ -153,6 +160,30 @@ describe('webhook secret rotation', () => {
     expect(verifies(second.secret, request)).toBe(true);
     expect(verifies(first.secret, request)).toBe(true);
     expect(verifies(endpoint.secret, request)).toBe(false);
+  });
+
+  it('brings back an endpoint whose secret no longer decrypts (SECRET_KEY changed)', async () => {
+    const p = path('rekeyed');
+    const endpoint = await createEndpoint(t.app, shop.key, rx.url + p, ['task.created']);
+    // As if it had been sealed under an earlier SECRET_KEY.
+    const earlierKey = Buffer.from('an-earlier-secret-key-0123456789abcdefgh', 'utf8');
+    await t.deps.db
+      .updateTable('webhookEndpoints')
+      .set({ secretCiphertext: sealSecret(endpoint.secret, earlierKey) })
+      .where('id', '=', endpoint.id)
+      .execute();
+    const eventId = randomUUID();
+    await emit(t.deps, shop.id, 'task.created', { x: 1 }, { id: eventId, endpointId: endpoint.id });
+    await worker.runNow('outbox-relay');
+    const [failed] = await waitForDeliveries(t.app, shop.key, endpoint.id, (d) => d[0]?.status === 'failed');
+    expect(failed!.last_error).toContain('cannot be decrypted');
+    expect(rx.at(p)).toHaveLength(0);
+
+    // The old secret cannot sign (it does not decrypt): only the new one does, from now on.
+    const rotated = await rotate(endpoint.id);
+    const request = await deliverOne(endpoint.id, p);
+    expect(signatures(request)).toHaveLength(1);
+    expect(verifies(rotated.secret, request)).toBe(true);
   });
 
   it('never shows a secret again, and stores them encrypted', async () => {

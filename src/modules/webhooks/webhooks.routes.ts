@@ -155,7 +155,7 @@ export const webhooksRoutes: FastifyPluginAsyncTypebox<{ ctx: WebhooksContext }>
         operationId: 'updateWebhook',
         summary: 'Change an endpoint: its URL, events, description, or turn it on or off',
         description:
-          'The URL is checked as at creation. The secret does not change. An endpoint disabled by a 410 ' +
+          'The URL is checked as at creation. The secret does not change (see rotate-secret). An endpoint disabled by a 410 ' +
           'comes back with `enabled: true`; its cancelled deliveries stay cancelled (retry them one by one).',
         params: IdParams,
         body: UpdateWebhookBody,
