@@ -144,7 +144,7 @@ describe('webhook retention', () => {
 
     const round = await pruneWebhookHistory(context());
 
-    expect(round).toEqual({ deliveries: 3, outbox: 2 });
+    expect(round).toEqual({ deliveries: 3, outbox: 2, secrets: 0 });
     expect(await outboxIds()).toEqual(
       new Set([recent, undispatched, withPending, withSending, withRecentLog, mixed]),
     );
@@ -161,7 +161,7 @@ describe('webhook retention', () => {
     expect(attempts.map((a) => a.deliveryId)).not.toContain(mixedOld);
 
     // A second round finds nothing more to do.
-    expect(await pruneWebhookHistory(context())).toEqual({ deliveries: 0, outbox: 0 });
+    expect(await pruneWebhookHistory(context())).toEqual({ deliveries: 0, outbox: 0, secrets: 0 });
   });
 
   it('works in bounded batches: a round stops after its batches, the next one goes on', async () => {
@@ -177,10 +177,10 @@ describe('webhook retention', () => {
     // Two batches of 4 deliveries (the 8 oldest), then two batches of 4 events looked at: the
     // 8 whose deliveries just went.
     const first = await pruneWebhookHistory(context({ batchSize: 4, maxBatches: 2 }));
-    expect(first).toEqual({ deliveries: 8, outbox: 8 });
+    expect(first).toEqual({ deliveries: 8, outbox: 8, secrets: 0 });
     // The last 4 deliveries, then their 4 events and the 4 oldest of the 25.
     const second = await pruneWebhookHistory(context({ batchSize: 4, maxBatches: 2 }));
-    expect(second).toEqual({ deliveries: 4, outbox: 8 });
+    expect(second).toEqual({ deliveries: 4, outbox: 8, secrets: 0 });
 
     // Enough rounds clear everything eligible, and nothing else.
     let total = first.outbox + second.outbox;

@@ -76,6 +76,15 @@ function verifies(secret: string, request: Received): boolean {
   }
 }
 
+async function storedPrevious(endpointId: string): Promise<Buffer | null> {
+  const row = await t.deps.db
+    .selectFrom('webhookEndpoints')
+    .select('previousSecretCiphertext')
+    .where('id', '=', endpointId)
+    .executeTakeFirstOrThrow();
+  return row.previousSecretCiphertext;
+}
+
 const signatures = (request: Received) => String(request.headers['webhook-signature']).split(' ');
 
 describe('webhook secret rotation', () => {
@@ -99,8 +108,11 @@ describe('webhook secret rotation', () => {
     // Neither secret verifies a body that was changed.
     expect(verifies(rotated.secret, { ...during, body: during.body.replace('task', 'tusk') })).toBe(false);
 
+    // The retention task leaves a secret in its grace period alone.
+    await worker.runNow('webhook-retention');
+    expect(await storedPrevious(endpoint.id)).not.toBeNull();
+
     // The grace period ends (its end moved to a second ago): only the new secret signs.
-    clock.offsetMs = 0;
     await t.deps.db
       .updateTable('webhookEndpoints')
       .set({ previousSecretExpiresAt: new Date(Date.now() - 1000) })
@@ -112,6 +124,10 @@ describe('webhook secret rotation', () => {
     expect(verifies(endpoint.secret, after)).toBe(false);
     const shown = await call(t.app, 'GET', `/v1/webhooks/${endpoint.id}`, shop.key);
     expect(shown.json().previous_secret_expires_at).toBeNull();
+    // …and then erases the old secret, which signs nothing any more.
+    await worker.runNow('webhook-retention');
+    expect(await storedPrevious(endpoint.id)).toBeNull();
+    expect(verifies(rotated.secret, await deliverOne(endpoint.id, p))).toBe(true);
   });
 
   it('ends the old secret when the grace period the request chose has passed', async () => {

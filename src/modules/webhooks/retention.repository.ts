@@ -69,3 +69,16 @@ export async function pruneDispatchedOutbox(
     };
   });
 }
+
+/**
+ * Erases the rotated-out secrets whose grace period is over: they sign nothing any more, and a
+ * secret that is not kept cannot leak. Returns how many endpoints had one.
+ */
+export async function eraseExpiredSecrets(db: Kysely<DB>, now: Date): Promise<number> {
+  const result = await db
+    .updateTable('webhookEndpoints')
+    .set({ previousSecretCiphertext: null, previousSecretExpiresAt: null })
+    .where('previousSecretExpiresAt', '<=', now)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}

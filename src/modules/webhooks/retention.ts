@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../clock.js';
 import type { Database } from '../../db/client.js';
 import {
+  eraseExpiredSecrets,
   type OutboxPosition,
   pruneDispatchedOutbox,
   pruneFinishedDeliveries,
@@ -26,6 +27,8 @@ export interface RetentionContext {
 export interface RetentionRound {
   readonly deliveries: number;
   readonly outbox: number;
+  /** Rotated-out secrets erased, their grace period over. */
+  readonly secrets: number;
 }
 
 /**
@@ -34,7 +37,8 @@ export interface RetentionRound {
  * retention that no delivery still refers to. Deliveries go first so that events whose last
  * delivery just went can follow in the same round. Each batch is its own short transaction;
  * several workers may run rounds at once (they skip each other's rows). Pending and in-flight
- * deliveries, and events not yet relayed, are never touched.
+ * deliveries, and events not yet relayed, are never touched. Last, rotated-out signing secrets
+ * whose grace period is over are erased.
  */
 export async function pruneWebhookHistory(ctx: RetentionContext): Promise<RetentionRound> {
   const now = ctx.clock.now().getTime();
@@ -59,8 +63,9 @@ export async function pruneWebhookHistory(ctx: RetentionContext): Promise<Retent
     if (result.scanned < ctx.batchSize) break;
   }
 
-  if (deliveries + outbox > 0) {
-    ctx.log.info({ deliveries, outbox }, 'pruned webhook deliveries and outbox events past retention');
+  const secrets = await eraseExpiredSecrets(ctx.db, new Date(now));
+  if (deliveries + outbox + secrets > 0) {
+    ctx.log.info({ deliveries, outbox, secrets }, 'pruned webhook history past retention');
   }
-  return { deliveries, outbox };
+  return { deliveries, outbox, secrets };
 }
