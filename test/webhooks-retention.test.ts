@@ -3,6 +3,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { closeDeps, createDeps, type Deps } from '../src/deps.js';
 import { pruneWebhookHistory, type RetentionContext } from '../src/modules/webhooks/retention.js';
+import { webhookMetrics } from '../src/modules/webhooks/webhook-metrics.js';
 import { call, createWorkspace, problemOf, type TestApp, testConfig } from './helpers/app.js';
 import { type Receiver, waitFor } from './helpers/webhook-receiver.js';
 import {
@@ -51,6 +52,7 @@ function context(overrides: Partial<RetentionContext> = {}): RetentionContext {
     db: t.deps.db,
     clock: t.deps.clock,
     log: pino({ level: 'silent' }),
+    pruned: webhookMetrics(t.deps.metrics).pruned,
     outboxRetentionDays: 7,
     deliveryRetentionDays: 30,
     batchSize: 1000,
@@ -247,9 +249,14 @@ describe('webhook retention', () => {
     const withLogs = await outboxRow(daysAgo(20), daysAgo(20));
     await delivery(withLogs, 'failed', daysAgo(10.1));
     const kept = await delivery(withLogs, 'failed', daysAgo(9.9), secondEndpointId);
+    const before = await prunedCounts();
     await worker.runNow('webhook-retention');
     expect(await outboxIds()).toEqual(new Set([young, withLogs]));
     expect(await deliveryIds()).toEqual(new Set([kept]));
+    // Counted on /metrics.
+    const after = await prunedCounts();
+    expect(after.delivery - before.delivery).toBe(1);
+    expect(after.outbox_event - before.outbox_event).toBe(1);
   });
 
   it('keeps a delivered event retryable for as long as its delivery is listed, then removes both', async () => {
@@ -315,6 +322,16 @@ describe('webhook retention', () => {
     expect(problemOf(gone).code).toBe('not_found');
   });
 });
+
+/** posvenda_webhook_pruned_total by kind, as /metrics shows it. */
+async function prunedCounts(): Promise<Record<'delivery' | 'outbox_event', number>> {
+  const text = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
+  const count = (kind: string) =>
+    Number(
+      text.match(new RegExp(`^posvenda_webhook_pruned_total\\{kind="${kind}"\\} (\\d+)`, 'm'))?.[1] ?? 0,
+    );
+  return { delivery: count('delivery'), outbox_event: count('outbox_event') };
+}
 
 /** Locks an outbox row in another connection, as a pruner mid-batch would; returns the release. */
 async function holdRowLock(deps: Deps, eventId: string): Promise<() => Promise<void>> {

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Counter } from 'prom-client';
 import type { Clock } from '../../clock.js';
 import type { Database } from '../../db/client.js';
 import {
@@ -14,6 +15,8 @@ export interface RetentionContext {
   readonly db: Database;
   readonly clock: Clock;
   readonly log: Logger;
+  /** Counts what was removed, by kind (delivery, outbox_event, secret). */
+  readonly pruned: Counter<'kind'>;
   /** OUTBOX_RETENTION_DAYS. */
   readonly outboxRetentionDays: number;
   /** WEBHOOK_DELIVERY_RETENTION_DAYS. */
@@ -64,6 +67,9 @@ export async function pruneWebhookHistory(ctx: RetentionContext): Promise<Retent
   }
 
   const secrets = await eraseExpiredSecrets(ctx.db, new Date(now));
+  ctx.pruned.inc({ kind: 'delivery' }, deliveries);
+  ctx.pruned.inc({ kind: 'outbox_event' }, outbox);
+  ctx.pruned.inc({ kind: 'secret' }, secrets);
   if (deliveries + outbox + secrets > 0) {
     ctx.log.info({ deliveries, outbox, secrets }, 'pruned webhook history past retention');
   }

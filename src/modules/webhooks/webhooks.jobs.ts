@@ -163,6 +163,7 @@ export function webhookTasks(deps: Deps, options: WebhookWorkerOptions = {}): Pe
           db: deps.db,
           clock: deps.clock,
           log: deps.log,
+          pruned: webhookMetrics(deps.metrics).pruned,
           outboxRetentionDays: deps.config.outboxRetentionDays,
           deliveryRetentionDays: deps.config.webhookDeliveryRetentionDays,
           batchSize: options.retentionBatchSize ?? 1000,
