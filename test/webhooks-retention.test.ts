@@ -5,6 +5,13 @@ import { closeDeps, createDeps, type Deps } from '../src/deps.js';
 import { pruneWebhookHistory, type RetentionContext } from '../src/modules/webhooks/retention.js';
 import { webhookMetrics } from '../src/modules/webhooks/webhook-metrics.js';
 import { call, createWorkspace, problemOf, type TestApp, testConfig } from './helpers/app.js';
+import {
+  holdOutboxRow,
+  prunedCount,
+  type WebhookHistory,
+  webhookHistory,
+  withTimeout,
+} from './helpers/webhook-history.js';
 import { type Receiver, waitFor } from './helpers/webhook-receiver.js';
 import {
   createEndpoint,
@@ -27,6 +34,10 @@ let shop: { id: string; key: string };
 let endpointId: string;
 // An event has one delivery per endpoint: a second endpoint for events delivered twice.
 let secondEndpointId: string;
+let outboxRow: WebhookHistory['outboxRow'];
+let delivery: WebhookHistory['delivery'];
+let outboxIds: WebhookHistory['outboxIds'];
+let deliveryIds: WebhookHistory['deliveryIds'];
 
 beforeAll(async () => {
   h = await startWebhookHarness(
@@ -38,6 +49,7 @@ beforeAll(async () => {
   shop = await createWorkspace(t.app);
   endpointId = (await createEndpoint(t.app, shop.key, `${rx.url}/hook`, ['*'])).id;
   secondEndpointId = (await createEndpoint(t.app, shop.key, `${rx.url}/other`, ['alert.triggered'])).id;
+  ({ outboxRow, delivery, outboxIds, deliveryIds } = webhookHistory(t.deps.db, shop.id, endpointId));
 });
 afterAll(async () => h?.close());
 
@@ -59,66 +71,6 @@ function context(overrides: Partial<RetentionContext> = {}): RetentionContext {
     maxBatches: 100,
     ...overrides,
   };
-}
-
-/** An outbox row as the relay leaves it; `dispatchedAt` null: not relayed yet. */
-async function outboxRow(createdAt: Date, dispatchedAt: Date | null): Promise<string> {
-  const id = randomUUID();
-  await t.deps.db
-    .insertInto('outbox')
-    .values({
-      workspaceId: shop.id,
-      id,
-      type: 'task.created',
-      data: JSON.stringify({ task: { id } }),
-      createdAt,
-      dispatchedAt,
-    })
-    .execute();
-  return id;
-}
-
-/** A delivery of the event with one attempt; `completedAt` null: still pending. */
-async function delivery(
-  eventId: string,
-  status: 'pending' | 'sending' | 'succeeded' | 'failed' | 'cancelled',
-  completedAt: Date | null,
-  endpoint = endpointId,
-): Promise<string> {
-  const id = randomUUID();
-  const at = completedAt ?? new Date();
-  await t.deps.db
-    .insertInto('webhookDeliveries')
-    .values({
-      workspaceId: shop.id,
-      id,
-      endpointId: endpoint,
-      eventId,
-      eventType: 'task.created',
-      status,
-      attempts: 1,
-      maxAttempts: 8,
-      nextAttemptAt: completedAt ? null : new Date(Date.now() + DAY),
-      createdAt: at,
-      updatedAt: at,
-      completedAt,
-    })
-    .execute();
-  await t.deps.db
-    .insertInto('webhookDeliveryAttempts')
-    .values({ workspaceId: shop.id, deliveryId: id, attempt: 1, at, statusCode: 500, durationMs: 5 })
-    .execute();
-  return id;
-}
-
-async function outboxIds(): Promise<Set<string>> {
-  const rows = await t.deps.db.selectFrom('outbox').select('id').execute();
-  return new Set(rows.map((row) => row.id));
-}
-
-async function deliveryIds(): Promise<Set<string>> {
-  const rows = await t.deps.db.selectFrom('webhookDeliveries').select('id').execute();
-  return new Set(rows.map((row) => row.id));
 }
 
 describe('webhook retention', () => {
@@ -199,7 +151,7 @@ describe('webhook retention', () => {
   it('skips rows another pruner holds instead of waiting for them', async () => {
     const held = await outboxRow(daysAgo(9), daysAgo(9));
     await outboxRow(daysAgo(9), daysAgo(9));
-    const release = await holdRowLock(t.deps, held);
+    const release = await holdOutboxRow(t.deps.config.databaseUrl, held);
     try {
       const round = await withTimeout(pruneWebhookHistory(context()), 5000);
       expect(round.outbox).toBe(1);
@@ -249,14 +201,16 @@ describe('webhook retention', () => {
     const withLogs = await outboxRow(daysAgo(20), daysAgo(20));
     await delivery(withLogs, 'failed', daysAgo(10.1));
     const kept = await delivery(withLogs, 'failed', daysAgo(9.9), secondEndpointId);
-    const before = await prunedCounts();
+    const before = {
+      delivery: await prunedCount(t.app, 'delivery'),
+      outbox: await prunedCount(t.app, 'outbox_event'),
+    };
     await worker.runNow('webhook-retention');
     expect(await outboxIds()).toEqual(new Set([young, withLogs]));
     expect(await deliveryIds()).toEqual(new Set([kept]));
     // Counted on /metrics.
-    const after = await prunedCounts();
-    expect(after.delivery - before.delivery).toBe(1);
-    expect(after.outbox_event - before.outbox_event).toBe(1);
+    expect((await prunedCount(t.app, 'delivery')) - before.delivery).toBe(1);
+    expect((await prunedCount(t.app, 'outbox_event')) - before.outbox).toBe(1);
   });
 
   it('keeps a delivered event retryable for as long as its delivery is listed, then removes both', async () => {
@@ -322,33 +276,3 @@ describe('webhook retention', () => {
     expect(problemOf(gone).code).toBe('not_found');
   });
 });
-
-/** posvenda_webhook_pruned_total by kind, as /metrics shows it. */
-async function prunedCounts(): Promise<Record<'delivery' | 'outbox_event', number>> {
-  const text = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
-  const count = (kind: string) =>
-    Number(
-      text.match(new RegExp(`^posvenda_webhook_pruned_total\\{kind="${kind}"\\} (\\d+)`, 'm'))?.[1] ?? 0,
-    );
-  return { delivery: count('delivery'), outbox_event: count('outbox_event') };
-}
-
-/** Locks an outbox row in another connection, as a pruner mid-batch would; returns the release. */
-async function holdRowLock(deps: Deps, eventId: string): Promise<() => Promise<void>> {
-  const pg = await import('pg');
-  const client = new pg.default.Client({ connectionString: deps.config.databaseUrl });
-  await client.connect();
-  await client.query('BEGIN');
-  await client.query('SELECT 1 FROM outbox WHERE id = $1 FOR UPDATE', [eventId]);
-  return async () => {
-    await client.query('ROLLBACK');
-    await client.end();
-  };
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return Promise.race([
-    promise,
-    new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`still waiting after ${ms} ms`)), ms)),
-  ]);
-}
