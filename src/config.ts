@@ -27,6 +27,8 @@ export const EnvSchema = Type.Object({
   DISPATCH_HORIZON_MS: Type.Integer({ minimum: 1000, maximum: 86_400_000, default: 300_000 }),
   DISPATCH_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 100, default: 8 }),
   DISPATCH_BACKOFF_MS: Type.Integer({ minimum: 1, maximum: 3_600_000, default: 30_000 }),
+  OUTBOX_RETENTION_DAYS: Type.Integer({ minimum: 1, maximum: 3650, default: 7 }),
+  WEBHOOK_DELIVERY_RETENTION_DAYS: Type.Integer({ minimum: 1, maximum: 3650, default: 30 }),
 });
 
 type Env = Static<typeof EnvSchema>;
@@ -57,6 +59,10 @@ export interface Config {
   readonly dispatchAttempts: number;
   /** The first retry's delay; each next one doubles it. */
   readonly dispatchBackoffMs: number;
+  /** How long a dispatched outbox event is kept once no webhook delivery needs it. */
+  readonly outboxRetentionDays: number;
+  /** How long a finished webhook delivery (and its attempts) stays in the delivery log. */
+  readonly webhookDeliveryRetentionDays: number;
 }
 
 export type ConfigResult =
@@ -82,6 +88,8 @@ const HINTS: Partial<Record<keyof Env, string>> = {
   DISPATCH_HORIZON_MS: 'an integer from 1000 to 86400000 (milliseconds)',
   DISPATCH_ATTEMPTS: 'an integer from 1 to 100',
   DISPATCH_BACKOFF_MS: 'an integer from 1 to 3600000 (milliseconds)',
+  OUTBOX_RETENTION_DAYS: 'an integer from 1 to 3650 (days)',
+  WEBHOOK_DELIVERY_RETENTION_DAYS: 'an integer from 1 to 3650 (days)',
 };
 
 /** Reads and validates the environment; returns every problem at once rather than the first. */
@@ -129,6 +137,8 @@ export function loadConfig(
     dispatchHorizonMs: e.DISPATCH_HORIZON_MS,
     dispatchAttempts: e.DISPATCH_ATTEMPTS,
     dispatchBackoffMs: e.DISPATCH_BACKOFF_MS,
+    outboxRetentionDays: e.OUTBOX_RETENTION_DAYS,
+    webhookDeliveryRetentionDays: e.WEBHOOK_DELIVERY_RETENTION_DAYS,
   };
   return { ok: true, config: Object.freeze(config) };
 }

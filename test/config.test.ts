@@ -71,6 +71,21 @@ describe('configuration', () => {
     );
   });
 
+  it('keeps delivered webhook history 7 days (outbox) and 30 days (deliveries) unless told otherwise', () => {
+    const defaults = loadConfig({});
+    expect(defaults.ok && defaults.config).toMatchObject({
+      outboxRetentionDays: 7,
+      webhookDeliveryRetentionDays: 30,
+    });
+    const set = loadConfig({ OUTBOX_RETENTION_DAYS: '2', WEBHOOK_DELIVERY_RETENTION_DAYS: '90' });
+    expect(set.ok && set.config).toMatchObject({ outboxRetentionDays: 2, webhookDeliveryRetentionDays: 90 });
+    const bad = loadConfig({ OUTBOX_RETENTION_DAYS: '0', WEBHOOK_DELIVERY_RETENTION_DAYS: 'forever' });
+    expect(!bad.ok && [...bad.errors].sort()).toEqual([
+      'OUTBOX_RETENTION_DAYS: must be an integer from 1 to 3650 (days) (got "0")',
+      'WEBHOOK_DELIVERY_RETENTION_DAYS: must be an integer from 1 to 3650 (days) (got "forever")',
+    ]);
+  });
+
   it('ignores variables it does not know', () => {
     expect(loadConfig({ SOMETHING_ELSE: 'x' }).ok).toBe(true);
   });

@@ -295,6 +295,8 @@ export interface WebhookEndpoints {
   enabled: Generated<boolean>;
   events: string[];
   id: string;
+  previousSecretCiphertext: Buffer | null;
+  previousSecretExpiresAt: Timestamp | null;
   secretCiphertext: Buffer;
   updatedAt: Timestamp;
   url: string;

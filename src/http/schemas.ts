@@ -44,6 +44,12 @@ export function problems(...statuses: readonly number[]): Record<number, TSchema
 /** The answers every authenticated /v1 route may give besides its own. */
 export const AUTH_PROBLEMS = [400, 401, 403, 429, 503] as const;
 
+/**
+ * A route schema key saying the body may be left out (the route fills in `{}` before validation):
+ * the OpenAPI document then marks its request body optional (see swagger.ts).
+ */
+export const OPTIONAL_BODY = 'x-optional-body';
+
 /** `?limit=&cursor=` for list routes. */
 export const ListQuery = Type.Object(
   {

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { expect } from 'vitest';
+import type { Clock } from '../../src/clock.js';
 import type { Deps } from '../../src/deps.js';
 import { emitEvent, type OutgoingEventType } from '../../src/modules/outbox/outbox.js';
 import {
@@ -88,12 +89,13 @@ export interface WebhookHarness {
   close(): Promise<void>;
 }
 
-/** A test app, its webhook worker (consumer, relay, sweep) with `options`, and a receiver. */
+/** A test app (on `clock`, if given), its webhook worker (consumer and tasks) with `options`, and a receiver. */
 export async function startWebhookHarness(
   options: WebhookWorkerOptions,
   env: Record<string, string> = {},
+  clock?: Clock,
 ): Promise<WebhookHarness> {
-  const t = await startTestApp({ env });
+  const t = await startTestApp({ env, clock });
   const worker = startTestWorker(t.deps, {
     consumers: [webhookConsumer(t.deps, options)],
     tasks: webhookTasks(t.deps, options),

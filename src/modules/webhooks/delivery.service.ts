@@ -21,7 +21,7 @@ import {
 } from './touchpoint-settlement.js';
 import { postWebhook, type WebhookResponse } from './webhook-http.js';
 import type { WebhookMetrics } from './webhook-metrics.js';
-import { openSecret, signatureOf } from './webhook-secret.js';
+import { openSecret, signaturesOf } from './webhook-secret.js';
 import { disableEndpoint } from './webhooks.repository.js';
 
 /**
@@ -144,9 +144,15 @@ async function attemptDelivery(
   }
 
   const attempt = delivery.attempts + 1;
-  const secret = openSecret(delivery.secretCiphertext, await ctx.secrets.signingKey());
+  const key = await ctx.secrets.signingKey();
+  const secret = openSecret(delivery.secretCiphertext, key);
+  // A rotated-out secret signs too until its grace period ends, so receivers can switch.
+  const previous = delivery.previousSecretCiphertext && openSecret(delivery.previousSecretCiphertext, key);
   // Retrying cannot help a secret that does not decrypt: the instance key changed since.
-  const response = secret === undefined ? SECRET_UNREADABLE : await send(ctx, delivery, secret, now);
+  const response =
+    secret === undefined
+      ? SECRET_UNREADABLE
+      : await send(ctx, delivery, previous ? [secret, previous] : [secret], now);
   const at = ctx.clock.now();
   const record: AttemptRecord = {
     attempt,
@@ -225,7 +231,7 @@ const SECRET_UNREADABLE: WebhookResponse = {
 function send(
   ctx: DeliveryContext,
   delivery: ClaimedDelivery,
-  secret: string,
+  secrets: readonly string[],
   now: Date,
 ): Promise<WebhookResponse> {
   const timestamp = Math.floor(now.getTime() / 1000);
@@ -242,7 +248,7 @@ function send(
     headers: {
       'webhook-id': delivery.eventId,
       'webhook-timestamp': String(timestamp),
-      'webhook-signature': signatureOf(secret, delivery.eventId, timestamp, body),
+      'webhook-signature': signaturesOf(secrets, delivery.eventId, timestamp, body),
     },
   });
 }

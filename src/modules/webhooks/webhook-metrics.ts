@@ -5,10 +5,13 @@ export interface WebhookMetrics {
   readonly deliveries: Counter<'status' | 'endpoint'>;
   /** Time from request to complete response, for attempts that got one. */
   readonly duration: Histogram;
+  /** Rows the retention task removed: deliveries, outbox events, rotated-out secrets. */
+  readonly pruned: Counter<'kind'>;
 }
 
 const DELIVERIES = 'posvenda_webhook_deliveries_total';
 const DURATION = 'posvenda_webhook_delivery_duration_seconds';
+const PRUNED = 'posvenda_webhook_pruned_total';
 
 /** The webhook metrics in `registry`, created once per registry (the worker and tests share one). */
 export function webhookMetrics(registry: Registry): WebhookMetrics {
@@ -28,5 +31,13 @@ export function webhookMetrics(registry: Registry): WebhookMetrics {
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15],
       registers: [registry],
     });
-  return { deliveries, duration };
+  const pruned =
+    (registry.getSingleMetric(PRUNED) as Counter<'kind'> | undefined) ??
+    new Counter({
+      name: PRUNED,
+      help: 'Rows the retention task removed, by kind (delivery, outbox_event, secret)',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    });
+  return { deliveries, duration, pruned };
 }

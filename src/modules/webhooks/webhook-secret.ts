@@ -17,6 +17,20 @@ export function signatureOf(secret: string, id: string, timestampSeconds: number
   return `v1,${mac}`;
 }
 
+/**
+ * The `webhook-signature` value for several secrets at once: each one's `v1,<sig>`, separated
+ * by spaces (Standard Webhooks). During a rotation's grace period receivers holding either the
+ * new or the old secret can verify, as a verifier accepts any one signature that matches.
+ */
+export function signaturesOf(
+  secrets: readonly string[],
+  id: string,
+  timestampSeconds: number,
+  body: string,
+): string {
+  return secrets.map((secret) => signatureOf(secret, id, timestampSeconds, body)).join(' ');
+}
+
 // The secret is needed in clear to sign, so it is encrypted rather than hashed. The key is
 // derived from the instance key (SECRET_KEY) so a database dump alone does not reveal secrets.
 const VERSION = 1;

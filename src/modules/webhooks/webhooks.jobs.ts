@@ -11,12 +11,14 @@ import {
   deliverWebhook,
 } from './delivery.service.js';
 import { type QueuedDelivery, relayOutbox } from './outbox-relay.js';
+import { pruneWebhookHistory } from './retention.js';
 import { webhookMetrics } from './webhook-metrics.js';
 
 /** The BullMQ queue of webhook deliveries: one job per delivery, jobId = the delivery id. */
 export const WEBHOOKS_QUEUE = 'webhooks';
 export const OUTBOX_RELAY_TASK = 'outbox-relay';
 export const WEBHOOK_SWEEP_TASK = 'webhook-sweep';
+export const WEBHOOK_RETENTION_TASK = 'webhook-retention';
 
 /** Attempts in flight to one endpoint at most, by default. */
 const DEFAULT_PER_ENDPOINT = 10;
@@ -73,6 +75,11 @@ export interface WebhookWorkerOptions {
   readonly sweepIntervalMs?: number;
   /** How overdue a delivery must be before the sweep re-queues it (default 30 s). */
   readonly sweepGraceMs?: number;
+  readonly retentionIntervalMs?: number;
+  /** Rows per retention batch (default 1000). */
+  readonly retentionBatchSize?: number;
+  /** Retention batches per table and round at most (default 100). */
+  readonly retentionMaxBatches?: number;
 }
 
 /** What a delivery attempt needs, from the worker's deps and options. */
@@ -118,7 +125,10 @@ export function webhookConsumer(deps: Deps, options: WebhookWorkerOptions = {}):
 /** How often the relay looks for new outbox rows: bounds the outbox's share of the due→sent lag. */
 const RELAY_INTERVAL_MS = 200;
 
-/** The outbox relay (every 200 ms: a look at a partial index) and the recovery sweep. */
+/**
+ * The outbox relay (every 200 ms: a look at a partial index), the recovery sweep, and the
+ * retention of delivered events and finished deliveries (every 10 min).
+ */
 export function webhookTasks(deps: Deps, options: WebhookWorkerOptions = {}): PeriodicTask[] {
   const queue = createWebhookQueue(deps.redis, deps.config.queuePrefix);
   const maxAttempts = (options.retryScheduleMs ?? DEFAULT_RETRY_SCHEDULE_MS).length;
@@ -153,6 +163,22 @@ export function webhookTasks(deps: Deps, options: WebhookWorkerOptions = {}): Pe
           after = overdue.at(-1);
           if (overdue.length < SWEEP_BATCH) break;
         }
+      },
+    },
+    {
+      name: WEBHOOK_RETENTION_TASK,
+      intervalMs: options.retentionIntervalMs ?? 10 * 60_000,
+      run: async () => {
+        await pruneWebhookHistory({
+          db: deps.db,
+          clock: deps.clock,
+          log: deps.log,
+          pruned: webhookMetrics(deps.metrics).pruned,
+          outboxRetentionDays: deps.config.outboxRetentionDays,
+          deliveryRetentionDays: deps.config.webhookDeliveryRetentionDays,
+          batchSize: options.retentionBatchSize ?? 1000,
+          maxBatches: options.retentionMaxBatches ?? 100,
+        });
       },
     },
   ];

@@ -12,6 +12,8 @@ export interface EndpointRow {
   readonly enabled: boolean;
   readonly disabledReason: string | null;
   readonly createdAt: Date;
+  /** Until when the secret a rotation replaced still signs (null: no rotation pending). */
+  readonly previousSecretExpiresAt: Date | null;
 }
 
 export interface NewEndpoint {
@@ -24,7 +26,16 @@ export interface NewEndpoint {
   readonly createdAt: Date;
 }
 
-const LISTED = ['id', 'url', 'events', 'description', 'enabled', 'disabledReason', 'createdAt'] as const;
+const LISTED = [
+  'id',
+  'url',
+  'events',
+  'description',
+  'enabled',
+  'disabledReason',
+  'createdAt',
+  'previousSecretExpiresAt',
+] as const;
 
 /** Stores a new endpoint. */
 export async function insertEndpoint(db: Db, endpoint: NewEndpoint): Promise<void> {
@@ -131,6 +142,35 @@ export async function updateEndpoint(
       ...enabling,
       updatedAt: at,
     })
+    .where('workspaceId', '=', workspaceId)
+    .where('id', '=', id)
+    .where('deletedAt', 'is', null)
+    .returning(LISTED)
+    .executeTakeFirst();
+}
+
+/**
+ * Replaces a live endpoint's secret. The one it replaces keeps signing until `previousUntil`
+ * (null: it stops at once); a secret an earlier rotation left in its grace period stops now.
+ * Returns the endpoint, or undefined when there is none.
+ */
+export async function rotateEndpointSecret(
+  db: Db,
+  workspaceId: string,
+  id: string,
+  secretCiphertext: Buffer,
+  previousUntil: Date | null,
+  at: Date,
+): Promise<EndpointRow | undefined> {
+  return db
+    .updateTable('webhookEndpoints')
+    .set((eb) => ({
+      // The right-hand sides read the row as it was, so the previous secret is the replaced one.
+      previousSecretCiphertext: previousUntil === null ? null : eb.ref('secretCiphertext'),
+      previousSecretExpiresAt: previousUntil,
+      secretCiphertext,
+      updatedAt: at,
+    }))
     .where('workspaceId', '=', workspaceId)
     .where('id', '=', id)
     .where('deletedAt', 'is', null)

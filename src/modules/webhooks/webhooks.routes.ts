@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import { AUTH_PROBLEMS, IdParams, ListOf, ListQuery, problems } from '../../http/schemas.js';
-import type { DeliveryRow } from './deliveries.repository.js';
+import { AUTH_PROBLEMS, IdParams, ListOf, ListQuery, OPTIONAL_BODY, problems } from '../../http/schemas.js';
+import type { DeliveryRow } from './delivery-log.repository.js';
 import type { EndpointRow } from './webhooks.repository.js';
 import {
   CreatedWebhook,
@@ -10,6 +10,8 @@ import {
   DeliveryListQuery,
   DeliveryParams,
   type DeliveryStatus,
+  RotatedWebhook,
+  RotateSecretBody,
   UpdateWebhookBody,
   Webhook,
 } from './webhooks.schemas.js';
@@ -20,13 +22,15 @@ import {
   listWebhookDeliveries,
   listWebhooks,
   retryDelivery,
+  rotateWebhookSecret,
   updateWebhook,
   type WebhooksContext,
 } from './webhooks.service.js';
 
 const tags = ['webhooks'];
 
-function presentWebhook(row: EndpointRow) {
+function presentWebhook(row: EndpointRow, now: Date) {
+  const previousUntil = row.previousSecretExpiresAt;
   return {
     id: row.id,
     url: row.url,
@@ -35,6 +39,7 @@ function presentWebhook(row: EndpointRow) {
     enabled: row.enabled,
     disabled_reason: row.disabledReason,
     created_at: row.createdAt.toISOString(),
+    previous_secret_expires_at: previousUntil && previousUntil > now ? previousUntil.toISOString() : null,
   };
 }
 
@@ -97,7 +102,7 @@ export const webhooksRoutes: FastifyPluginAsyncTypebox<{ ctx: WebhooksContext }>
     async (request, reply) => {
       const created = await createWebhook(ctx, request.principal.workspaceId, request.body);
       reply.code(201);
-      return { ...presentWebhook(created), secret: created.secret };
+      return { ...presentWebhook(created, ctx.clock.now()), secret: created.secret };
     },
   );
 
@@ -115,7 +120,10 @@ export const webhooksRoutes: FastifyPluginAsyncTypebox<{ ctx: WebhooksContext }>
     },
     async (request) => {
       const result = await listWebhooks(ctx, request.principal.workspaceId, request.query);
-      return { data: result.data.map(presentWebhook), next_cursor: result.next_cursor };
+      return {
+        data: result.data.map((row) => presentWebhook(row, ctx.clock.now())),
+        next_cursor: result.next_cursor,
+      };
     },
   );
 
@@ -132,7 +140,10 @@ export const webhooksRoutes: FastifyPluginAsyncTypebox<{ ctx: WebhooksContext }>
       },
     },
     async (request) =>
-      presentWebhook(await getWebhook(ctx, request.principal.workspaceId, request.params.id)),
+      presentWebhook(
+        await getWebhook(ctx, request.principal.workspaceId, request.params.id),
+        ctx.clock.now(),
+      ),
   );
 
   app.patch(
@@ -144,7 +155,7 @@ export const webhooksRoutes: FastifyPluginAsyncTypebox<{ ctx: WebhooksContext }>
         operationId: 'updateWebhook',
         summary: 'Change an endpoint: its URL, events, description, or turn it on or off',
         description:
-          'The URL is checked as at creation. The secret does not change. An endpoint disabled by a 410 ' +
+          'The URL is checked as at creation. The secret does not change (see rotate-secret). An endpoint disabled by a 410 ' +
           'comes back with `enabled: true`; its cancelled deliveries stay cancelled (retry them one by one).',
         params: IdParams,
         body: UpdateWebhookBody,
@@ -154,7 +165,43 @@ export const webhooksRoutes: FastifyPluginAsyncTypebox<{ ctx: WebhooksContext }>
     async (request) =>
       presentWebhook(
         await updateWebhook(ctx, request.principal.workspaceId, request.params.id, request.body),
+        ctx.clock.now(),
       ),
+  );
+
+  app.post(
+    '/webhooks/:id/rotate-secret',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags,
+        operationId: 'rotateWebhookSecret',
+        summary: "Replace an endpoint's signing secret (the new one is shown once)",
+        description:
+          'The new secret signs every delivery from now on, retries of earlier ones included. For the ' +
+          'grace period (`grace_period`, default `PT24H`) the old secret signs too: `webhook-signature` ' +
+          'carries `v1,<new> v1,<old>`, and Standard Webhooks verifiers accept either, so the receiver ' +
+          'can switch to the new secret whenever it is ready. Rotating again ends an earlier grace ' +
+          'period at once: only the secret being replaced keeps signing. The body may be omitted.',
+        params: IdParams,
+        body: RotateSecretBody,
+        [OPTIONAL_BODY]: true,
+        response: { 200: RotatedWebhook, ...problems(...AUTH_PROBLEMS, 404, 422) },
+      },
+      // No body at all means the defaults.
+      preValidation: async (request) => {
+        request.body ??= {};
+      },
+    },
+    async (request) => {
+      const rotated = await rotateWebhookSecret(
+        ctx,
+        request.principal.workspaceId,
+        request.params.id,
+        request.body,
+      );
+      return { ...presentWebhook(rotated, ctx.clock.now()), secret: rotated.secret };
+    },
   );
 
   app.delete(

@@ -59,6 +59,7 @@ export const WEBHOOK_EXAMPLE = {
   enabled: true,
   disabled_reason: null,
   created_at: '2026-11-20T13:00:00.000Z',
+  previous_secret_expires_at: null,
 };
 
 export const Webhook = Type.Object(
@@ -72,6 +73,11 @@ export const Webhook = Type.Object(
     }),
     disabled_reason: Type.Union([Type.String(), Type.Null()], { description: '`gone` (it answered 410).' }),
     created_at: Timestamp,
+    previous_secret_expires_at: Type.Union([Timestamp, Type.Null()], {
+      description:
+        'After a secret rotation: until when deliveries are also signed with the old secret. Null when ' +
+        'only the current secret signs.',
+    }),
   },
   { examples: [WEBHOOK_EXAMPLE] },
 );
@@ -87,6 +93,44 @@ export const CreatedWebhook = Type.Intersect([
     }),
   }),
 ]);
+
+export const RotateSecretBody = Type.Object(
+  {
+    grace_period: Type.Optional(
+      Type.String({
+        minLength: 2,
+        maxLength: 64,
+        description:
+          'How long the old secret keeps signing beside the new one: an ISO-8601 duration from `PT0S` ' +
+          '(it stops at once, e.g. after a leak) to `P7D`. Default `PT24H`.',
+        examples: ['PT24H'],
+      }),
+    ),
+  },
+  { additionalProperties: false, examples: [{ grace_period: 'PT48H' }] },
+);
+
+const ROTATED_SECRET = 'whsec_x3ZC1aX0yQ9f7sPiLRbOe5VmG6uqk2Tn';
+
+export const RotatedWebhook = Type.Intersect(
+  [
+    Webhook,
+    Type.Object({
+      secret: Type.String({
+        description:
+          'The new signing secret. Shown once: store it now. Until `previous_secret_expires_at` each ' +
+          'delivery carries two signatures in `webhook-signature` (`v1,<new> v1,<old>`), so a receiver ' +
+          'verifies with either secret; after it, only with this one.',
+        examples: [ROTATED_SECRET],
+      }),
+    }),
+  ],
+  {
+    examples: [
+      { ...WEBHOOK_EXAMPLE, previous_secret_expires_at: '2026-11-21T13:00:00.000Z', secret: ROTATED_SECRET },
+    ],
+  },
+);
 
 export const DeliveryParams = Type.Object({
   id: Type.String({ format: 'uuid' }),

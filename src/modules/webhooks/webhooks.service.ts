@@ -1,3 +1,4 @@
+import { Duration } from 'luxon';
 import type { Clock } from '../../clock.js';
 import type { Database } from '../../db/client.js';
 import { AppError, conflict, type FieldError, notFound, rejectIfAny } from '../../errors.js';
@@ -5,14 +6,9 @@ import { decodeCursor, page } from '../../http/pagination.js';
 import { uuidv7 } from '../../ids.js';
 import type { Secrets } from '../../secrets.js';
 import { checkHost, hostOf } from './address-guard.js';
-import {
-  attemptsOf,
-  cancelPendingDeliveries,
-  findDelivery,
-  listDeliveries,
-  requeueDelivery,
-} from './deliveries.repository.js';
+import { cancelPendingDeliveries } from './deliveries.repository.js';
 import { settleCancelled } from './delivery.service.js';
+import { attemptsOf, findDelivery, listDeliveries, requeueDelivery } from './delivery-log.repository.js';
 import { generateSecret, sealSecret } from './webhook-secret.js';
 import {
   type EndpointChanges,
@@ -21,6 +17,7 @@ import {
   insertEndpoint,
   listEndpoints,
   markEndpointDeleted,
+  rotateEndpointSecret,
   updateEndpoint,
 } from './webhooks.repository.js';
 import { type DeliveryStatus, SUBSCRIBABLE } from './webhooks.schemas.js';
@@ -69,8 +66,39 @@ export async function createWebhook(
     enabled: true,
     disabledReason: null,
     createdAt: now,
+    previousSecretExpiresAt: null,
     secret,
   };
+}
+
+/** How long a rotated-out secret keeps signing unless the request says otherwise, and at most. */
+export const DEFAULT_ROTATION_GRACE = 'PT24H';
+const MAX_ROTATION_GRACE_MS = 7 * 86_400_000;
+
+/**
+ * Gives an endpoint a new signing secret, returned this once. For the grace period (ISO-8601,
+ * default 24 h, at most 7 days, `PT0S` for none) deliveries carry a signature with the old
+ * secret beside the new one, so the receiver can switch without missing one; then only the new.
+ */
+export async function rotateWebhookSecret(
+  ctx: WebhooksContext,
+  workspaceId: string,
+  id: string,
+  input: { readonly grace_period?: string },
+): Promise<EndpointRow & { readonly secret: string }> {
+  const graceMs = Duration.fromISO(input.grace_period ?? DEFAULT_ROTATION_GRACE).as('milliseconds');
+  if (!Number.isFinite(graceMs) || graceMs < 0 || graceMs > MAX_ROTATION_GRACE_MS) {
+    rejectIfAny('The rotation', [
+      { path: '/body/grace_period', message: 'must be an ISO-8601 duration from PT0S to P7D, such as PT24H' },
+    ]);
+  }
+  const secret = generateSecret();
+  const now = ctx.clock.now();
+  const previousUntil = graceMs > 0 ? new Date(now.getTime() + graceMs) : null;
+  const sealed = sealSecret(secret, await ctx.secrets.signingKey());
+  const row = await rotateEndpointSecret(ctx.db, workspaceId, id, sealed, previousUntil, now);
+  if (!row) throw notFound('Webhook');
+  return { ...row, secret };
 }
 
 /** What is wrong with a URL and subscriptions the schema let through. */
