@@ -1,4 +1,6 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { emitEvents } from '../src/modules/outbox/outbox.js';
 import { call, createKey, createWorkspace, problemOf, startTestApp, type TestApp } from './helpers/app.js';
 import { TestClock } from './helpers/clock.js';
 
@@ -446,6 +448,110 @@ describe('DELETE /v1/customers/{id} (erasure)', () => {
         .execute();
       expect(live.length).toBeLessThanOrEqual(1);
     }
+  });
+
+  it('scrubs the person from its outgoing events and rendered touchpoints, and only theirs', async () => {
+    const [id, other] = [uid('c'), uid('c')];
+    for (const who of [id, other]) {
+      await post({
+        ...event(who, 'delivery', 1),
+        customer: {
+          id: who,
+          name: `Name ${who}`,
+          email: `${who}@x.com`,
+          phone: '+5511999990000',
+          segment: 'smb',
+        },
+      });
+    }
+    const { workspaceId } = await t.deps.db
+      .selectFrom('customers')
+      .select('workspaceId')
+      .where('externalId', '=', id)
+      .executeTakeFirstOrThrow();
+    const idsOf = async (who: string) =>
+      (
+        await t.deps.db
+          .selectFrom('customers')
+          .select('id')
+          .where('externalId', '=', who)
+          .executeTakeFirstOrThrow()
+      ).id;
+    const outgoing = (who: string) => ({
+      touchpoint: { id: who === id ? 'tp-a' : 'tp-b', status: 'completed' },
+      customer: {
+        id: who,
+        name: `Name ${who}`,
+        email: `${who}@x.com`,
+        phone: '+5511999990000',
+        segment: 'smb',
+      },
+      content: { subject: `Hello Name ${who}` },
+      outcome: 'reached',
+      notes: `Name ${who} asked for a discount`,
+    });
+    await emitEvents(t.deps.db, [
+      { workspaceId, type: 'task.completed', at: new Date(NOW), data: outgoing(id) },
+      { workspaceId, type: 'task.completed', at: new Date(NOW), data: outgoing(other) },
+    ]);
+    // Rendered content as the dispatcher stores it, on one touchpoint of each.
+    for (const who of [id, other]) {
+      const customerId = await idsOf(who);
+      const first = await t.deps.db
+        .selectFrom('touchpoints')
+        .select('id')
+        .where('customerId', '=', customerId)
+        .orderBy('dueAt')
+        .executeTakeFirstOrThrow();
+      await t.deps.db
+        .updateTable('touchpoints')
+        .set({ content: JSON.stringify({ subject: `Hi Name ${who}` }) })
+        .where('id', '=', first.id)
+        .execute();
+    }
+    const erasedId = await idsOf(id);
+
+    expect((await call(t.app, 'DELETE', `/v1/customers/${id}`, key)).statusCode).toBe(204);
+
+    const pseudonym = (
+      await t.deps.db
+        .selectFrom('customers')
+        .select('externalId')
+        .where('id', '=', erasedId)
+        .executeTakeFirstOrThrow()
+    ).externalId;
+    const rows = await t.deps.db
+      .selectFrom('outbox')
+      .select(sql<string>`data::text`.as('text'))
+      .where('workspaceId', '=', workspaceId)
+      .execute();
+    const texts = rows.map((r) => r.text);
+    // Nothing of the person is left in any outgoing event: not the id, name, email, content or notes.
+    expect(texts.filter((text) => text.includes(id) || text.includes(`Name ${id}`))).toEqual([]);
+    const scrubbed = rows
+      .map((r) => JSON.parse(r.text) as Record<string, unknown>)
+      .filter((data) => (data.customer as { id: string }).id === pseudonym);
+    expect(scrubbed.length).toBeGreaterThan(0);
+    expect(scrubbed.find((data) => data.outcome === 'reached')).toEqual({
+      touchpoint: { id: 'tp-a', status: 'completed' },
+      customer: { id: pseudonym, name: null, email: null, phone: null, segment: 'smb' },
+      outcome: 'reached',
+    });
+    // The other customer's event is as it was.
+    expect(
+      texts.map((text) => JSON.parse(text)).filter((data) => data.customer?.id === other),
+    ).toContainEqual(outgoing(other));
+    const contents = async (customerId: string) =>
+      (
+        await t.deps.db
+          .selectFrom('touchpoints')
+          .select('content')
+          .where('customerId', '=', customerId)
+          .where('content', 'is not', null)
+          .execute()
+      ).length;
+    expect(await contents(erasedId)).toBe(0);
+    expect(await contents(await idsOf(other))).toBe(1);
   });
 
   it('a new event with the erased id starts a new customer', async () => {

@@ -214,6 +214,21 @@ export async function scrubCustomerEvents(db: Db, workspaceId: string, customerI
 }
 
 /**
+ * Removes the rendered content (it quotes the person) from the customer's touchpoints. An
+ * email being sent keeps it: its next attempt needs it, finds the customer erased, and skips.
+ */
+export async function scrubTouchpointContent(db: Db, workspaceId: string, customerId: string): Promise<void> {
+  await db
+    .updateTable('touchpoints')
+    .set({ content: null })
+    .where('workspaceId', '=', workspaceId)
+    .where('customerId', '=', customerId)
+    .where('content', 'is not', null)
+    .where('status', '!=', 'sending')
+    .execute();
+}
+
+/**
  * Erases a customer's personal data from its profile and gives it an unlinkable pseudonym
  * as external id, so a new event with the old id starts a new customer. Facts (amounts,
  * dates, counts) and the segment stay, so KPIs stay right.

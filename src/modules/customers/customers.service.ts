@@ -4,6 +4,7 @@ import { badRequest, notFound } from '../../errors.js';
 import { decodeCursor, page } from '../../http/pagination.js';
 import { uuidv7 } from '../../ids.js';
 import { exitEnrollmentsOf } from '../enrollments/enrollments.repository.js';
+import { scrubOutboxCustomer } from '../outbox/outbox.js';
 import {
   customerTimelineTouchpoints,
   listTouchpoints,
@@ -31,6 +32,7 @@ import {
   listCustomers as listCustomerRows,
   lockCustomerForErasure,
   scrubCustomerEvents,
+  scrubTouchpointContent,
   setConsent as setConsentRow,
 } from './customers.repository.js';
 
@@ -221,7 +223,10 @@ export async function eraseCustomer(
     const scrubbed = await scrubCustomerEvents(trx, workspaceId, customer.id);
     await exitEnrollmentsOf(trx, workspaceId, { customerId: customer.id }, 'erased', now);
     // Random, not derived from the old id: nothing can link the pseudonym back to the person.
-    await eraseCustomerProfile(trx, workspaceId, customer.id, `erased:${uuidv7(now)}`, now);
+    const pseudonym = `erased:${uuidv7(now)}`;
+    await scrubTouchpointContent(trx, workspaceId, customer.id);
+    await scrubOutboxCustomer(trx, workspaceId, externalId, pseudonym);
+    await eraseCustomerProfile(trx, workspaceId, customer.id, pseudonym, now);
     await insertErasure(trx, {
       workspaceId,
       id: uuidv7(now),

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { DB } from '../../db/types.js';
 import { uuidv7 } from '../../ids.js';
 
@@ -101,4 +101,31 @@ export function touchpointEventData(
     content: content ?? null,
     ...extra,
   };
+}
+
+/**
+ * Erasure: the customer's outgoing events — waiting to be relayed, or kept while their
+ * deliveries are — lose what identifies the person (name, email, phone, rendered content, notes,
+ * comments) and name the customer by its pseudonym; segment, scores and times stay. Returns how
+ * many were scrubbed.
+ */
+export async function scrubOutboxCustomer(
+  db: Kysely<DB>,
+  workspaceId: string,
+  externalId: string,
+  pseudonym: string,
+): Promise<number> {
+  const result = await db
+    .updateTable('outbox')
+    .set({
+      data: sql`jsonb_set(data - 'content' - 'notes' - 'comment', '{customer}', jsonb_build_object(
+        'id', ${pseudonym}::text, 'name', NULL, 'email', NULL, 'phone', NULL,
+        'segment', data -> 'customer' -> 'segment'))`,
+    })
+    .where('workspaceId', '=', workspaceId)
+    .where(
+      sql<boolean>`data @> jsonb_build_object('customer', jsonb_build_object('id', ${externalId}::text))`,
+    )
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows ?? 0n);
 }
