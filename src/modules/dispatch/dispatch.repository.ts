@@ -153,7 +153,7 @@ export type LockedCustomer = NonNullable<Awaited<ReturnType<typeof lockCustomer>
 
 /**
  * What the dispatcher needs besides the touchpoint and customer: enrollment, step, trigger,
- * workspace, in one statement (the workspace always; the others when they exist).
+ * workspace and the step's variant override, in one statement (the workspace always; the others when they exist).
  */
 export async function dispatchSurroundings(db: Db, touchpoint: DispatchTouchpointRow) {
   const row = await db
@@ -169,6 +169,13 @@ export async function dispatchSurroundings(db: Db, touchpoint: DispatchTouchpoin
     )
     .leftJoin('events as ev', (join) =>
       join.onRef('ev.workspaceId', '=', 'w.id').onRef('ev.id', '=', 'e.triggerEventId'),
+    )
+    // The variant an alert rule switched the step to, if any.
+    .leftJoin('stepVariantOverrides as o', (join) =>
+      join
+        .onRef('o.workspaceId', '=', 'w.id')
+        .on('o.playbookKey', '=', touchpoint.playbookKey)
+        .on('o.stepKey', '=', touchpoint.stepKey),
     )
     .select([
       'w.name',
@@ -187,12 +194,14 @@ export async function dispatchSurroundings(db: Db, touchpoint: DispatchTouchpoin
       'ev.occurredAt as eventOccurredAt',
       // As text: event properties are the shop's data, their keys not to be camel-cased.
       sql<string | null>`ev.properties::text`.as('eventPropertiesText'),
+      'o.variant as variantOverride',
     ])
     .where('w.id', '=', touchpoint.workspaceId)
     .executeTakeFirstOrThrow();
   const { name, timezone, country, currency, locale, settings } = row;
   return {
     workspace: { name, timezone, country, currency, locale, settings },
+    variantOverride: row.variantOverride ?? undefined,
     enrollment:
       row.enrollmentId === null
         ? undefined

@@ -1,7 +1,6 @@
 import type { Transaction } from 'kysely';
 import type { DB } from '../../db/types.js';
 import { AppError } from '../../errors.js';
-import { variantOverride } from '../alerts/variant-overrides.js';
 import { conditionCustomer } from '../customers/customer-conditions.js';
 import { toCustomerState } from '../customers/customer-state.js';
 import { selectTemplateFor } from '../templates/preview.service.js';
@@ -77,7 +76,7 @@ export async function renderTouchpoint(trx: Transaction<DB>, input: RenderInput)
     tp.templateKey,
     profile,
     s.workspace.locale,
-    await variantOverride(trx, tp.workspaceId, tp.playbookKey, tp.stepKey),
+    s.variantOverride,
   );
   if (!selection) return { kind: 'missing' };
   const event = triggerEvent(s);
