@@ -13,8 +13,8 @@
 -- 2. enrollments → playbook_versions: dropped. Playbook versions are immutable and never
 --    deleted; the planner writes the id and version of a playbook version it read in the same
 --    workspace (enabledPlaybooks joins playbook_versions), so the check could never fail.
--- 3. ingest_events(): the planning snapshot reads the customers' enrollments, and the
---    duplicates' stored hashes, with `= ANY (array)` index look-ups. The LATERAL joins were
+-- 3. ingest_events(): the planning snapshot reads the customers' enrollments, the duplicates'
+--    stored hashes and the events to re-point with `= ANY (array)` index look-ups. The LATERAL joins were
 --    flattened by the planner into hash joins that read every enrollment (and every event) of
 --    the workspace: 70,000 index entries and a second of I/O to ingest 20 events once a
 --    workspace had 12,000 enrollments.
@@ -141,7 +141,9 @@ BEGIN
     UPDATE events e SET customer_id = x.to_id
     FROM (SELECT (m->>'to')::uuid AS to_id, jsonb_array_elements_text(m->'events')::uuid AS event_id
           FROM jsonb_array_elements(v_moved) m) x
-    WHERE e.workspace_id = p_workspace AND e.id = x.event_id;
+    WHERE e.workspace_id = p_workspace AND e.id = x.event_id
+      AND e.id = ANY (ARRAY(SELECT jsonb_array_elements_text(m->'events')::uuid
+                            FROM jsonb_array_elements(v_moved) m));
   END IF;
 
   IF jsonb_array_length(v_inserted) < jsonb_array_length(p_input) THEN
