@@ -1,5 +1,13 @@
 import { DateTime, Duration } from 'luxon';
 import type { HolidayCalendar } from './holidays.js';
+import {
+  type LocalTime,
+  localTime,
+  plusDuration,
+  type StepOffset,
+  setClock,
+  stepOffset,
+} from './local-time.js';
 import { calendarZone } from './zones.js';
 
 /** Where and how a customer's days run: time zone, country (holidays), and the holiday data. */
@@ -26,34 +34,40 @@ const MAX_SKIP_DAYS = 366;
 
 /** True for a weekday that is not a national holiday of the calendar's country. */
 export function isBusinessDay(local: DateTime, calendar: LocalCalendar): boolean {
-  // From the local date's fields: luxon's `weekday` computes the whole ISO week date first.
-  const { year, month, day } = local;
+  return isBusinessDate(local.year, local.month, local.day, calendar);
+}
+
+/** The same for a local calendar date given by its fields. */
+function isBusinessDate(year: number, month: number, day: number, calendar: LocalCalendar): boolean {
   const date = new Date(0);
   date.setUTCFullYear(year, month - 1, day); // not Date.UTC, which reads years 0–99 as 19xx
   const weekday = date.getUTCDay(); // 0 = Sunday
   if (weekday === 0 || weekday === 6) return false;
-  return !calendar.holidays.isHoliday(calendar.country, isoDate(local));
+  return !calendar.holidays.isHoliday(calendar.country, isoDate(year, month, day));
 }
 
 const pad = (n: number) => (n < 10 ? `0${n}` : String(n));
 
 /** YYYY-MM-DD of a local date (luxon's toISODate for the years it writes that way). */
-function isoDate(local: DateTime): string {
-  const { year, month, day } = local;
-  return year >= 1000 && year <= 9999 ? `${year}-${pad(month)}-${pad(day)}` : (local.toISODate() ?? '');
+function isoDate(year: number, month: number, day: number): string {
+  return year >= 1000 && year <= 9999
+    ? `${year}-${pad(month)}-${pad(day)}`
+    : (DateTime.utc(year, month, day).toISODate() ?? '');
 }
 
 // Steps repeat the same few offsets and clock times on every event: parsed once each.
-const durations = new Map<string, Duration>();
+const offsets = new Map<string, StepOffset>();
 const clocks = new Map<string, { readonly hour: number; readonly minute: number }>();
 
-function parseDuration(text: string): Duration {
-  let duration = durations.get(text);
-  if (!duration) {
-    duration = Duration.fromISO(text);
-    durations.set(text, duration);
+function parseOffset(text: string): StepOffset {
+  let offset = offsets.get(text);
+  if (!offset) {
+    const duration = Duration.fromISO(text);
+    if (!duration.isValid) throw new Error(`invalid ISO-8601 duration: ${text}`);
+    offset = stepOffset(duration);
+    offsets.set(text, offset);
   }
-  return duration;
+  return offset;
 }
 
 function parseClock(text: string): { readonly hour: number; readonly minute: number } {
@@ -66,13 +80,6 @@ function parseClock(text: string): { readonly hour: number; readonly minute: num
   return clock;
 }
 
-/** The next business day at or after `local` (same local time). */
-function rollToBusinessDay(local: DateTime, calendar: LocalCalendar): DateTime {
-  let day = local;
-  for (let i = 0; i < MAX_SKIP_DAYS && !isBusinessDay(day, calendar); i++) day = day.plus({ days: 1 });
-  return day;
-}
-
 /**
  * When a step falls due. `after` is added to the trigger time in the customer's zone, so
  * "P3D" means three calendar days at the same wall-clock time, across DST changes (the
@@ -80,30 +87,42 @@ function rollToBusinessDay(local: DateTime, calendar: LocalCalendar): DateTime {
  * on the same day if that is not earlier, otherwise the next day. With `businessDays`, a
  * result on a weekend or national holiday moves to the next business day, same local time.
  * The result is never before trigger + after.
+ *
+ * Plain epoch arithmetic over the zone's (cached) offsets, step for step what luxon's
+ * `plus` and `set` do (see local-time.ts): the rules engine calls this for every planned
+ * touchpoint, and luxon's objects were most of its time.
  */
 export function computeDueAt(triggerAt: Date, timing: StepTiming, calendar: LocalCalendar): Date {
-  const offset = parseDuration(timing.after);
-  if (!offset.isValid) throw new Error(`invalid ISO-8601 duration: ${timing.after}`);
-  let due: DateTime = DateTime.fromJSDate(triggerAt, { zone: calendarZone(calendar.zone) }).plus(offset);
-  if (timing.at) {
-    const { hour, minute } = parseClock(timing.at);
-    const atTime = due.set({ hour, minute, second: 0, millisecond: 0 });
-    due = atTime < due ? atTime.plus({ days: 1 }).set({ hour, minute }) : atTime;
+  const offset = parseOffset(timing.after);
+  const zone = calendarZone(calendar.zone);
+  if (!zone.isValid) return new Date(Number.NaN);
+  let due: LocalTime = plusDuration(localTime(triggerAt.getTime(), zone), offset, zone);
+  const clock = timing.at ? parseClock(timing.at) : undefined;
+  if (clock) {
+    const atTime = setClock(due, clock.hour, clock.minute, true, zone);
+    due =
+      atTime.ts < due.ts
+        ? setClock(plusDuration(atTime, ONE_DAY, zone), clock.hour, clock.minute, false, zone)
+        : atTime;
   }
   if (timing.businessDays) {
-    const rolled = rollToBusinessDay(due, calendar);
-    if (rolled !== due && timing.at) {
-      const { hour, minute } = parseClock(timing.at);
-      due = rolled.set({ hour, minute, second: 0, millisecond: 0 });
-    } else {
-      due = rolled;
+    let moved = false;
+    for (let i = 0; i < MAX_SKIP_DAYS && !isBusinessDate(due.year, due.month, due.day, calendar); i++) {
+      due = plusDuration(due, ONE_DAY, zone);
+      moved = true;
     }
+    if (moved && clock) due = setClock(due, clock.hour, clock.minute, true, zone);
   }
-  return due.toUTC().toJSDate();
+  return new Date(due.ts);
 }
 
+const ONE_DAY: StepOffset = stepOffset(Duration.fromObject({ days: 1 }));
+
 /** Whether a local time of day falls inside quiet hours (which may wrap past midnight). */
-export function inQuietHours(local: DateTime, quiet: QuietHours): boolean {
+export function inQuietHours(
+  local: { readonly hour: number; readonly minute: number },
+  quiet: QuietHours,
+): boolean {
   const minutes = local.hour * 60 + local.minute;
   const start = parseClock(quiet.start);
   const end = parseClock(quiet.end);
@@ -116,10 +135,13 @@ export function inQuietHours(local: DateTime, quiet: QuietHours): boolean {
 /** Moves a time inside quiet hours to the moment they end (customer's local time). */
 export function afterQuietHours(at: Date, zone: string, quiet: QuietHours | null): Date {
   if (!quiet) return at;
-  const local = DateTime.fromJSDate(at, { zone: calendarZone(zone) });
+  const ianaZone = calendarZone(zone);
+  // luxon found no local time in an unknown zone, hence no quiet hours either.
+  if (!ianaZone.isValid) return at;
+  const local = localTime(at.getTime(), ianaZone);
   if (!inQuietHours(local, quiet)) return at;
   const { hour, minute } = parseClock(quiet.end);
-  let end = local.set({ hour, minute, second: 0, millisecond: 0 });
-  if (end <= local) end = end.plus({ days: 1 }).set({ hour, minute });
-  return end.toUTC().toJSDate();
+  let end = setClock(local, hour, minute, true, ianaZone);
+  if (end.ts <= local.ts) end = setClock(plusDuration(end, ONE_DAY, ianaZone), hour, minute, false, ianaZone);
+  return new Date(end.ts);
 }

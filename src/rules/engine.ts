@@ -18,6 +18,17 @@ import { crossesThreshold, usageReading } from './usage.js';
 
 const DAY_MS = 24 * 3600 * 1000;
 
+// Re-entry waits (`{ after: "P90D" }`) in milliseconds, parsed once per text.
+const reentryWaits = new Map<string, number>();
+function reentryWaitMs(after: string): number {
+  let ms = reentryWaits.get(after);
+  if (ms === undefined) {
+    ms = Duration.fromISO(after).as('milliseconds');
+    reentryWaits.set(after, ms);
+  }
+  return ms;
+}
+
 /** The data conditions see: `{ customer, event }`, event fields in the API's snake_case. */
 function conditionData(state: CustomerState, event: EngineEvent) {
   return {
@@ -102,7 +113,7 @@ function reentryAllows(
   if (policy.kind === 'always') return true;
   if (policy.kind === 'never') return false;
   const last = Math.max(...previous.map((enrollment) => enrollment.triggerAt.getTime()));
-  return at.getTime() - last >= Duration.fromISO(policy.after).as('milliseconds');
+  return at.getTime() - last >= reentryWaitMs(policy.after);
 }
 
 interface Trigger {

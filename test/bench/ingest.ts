@@ -125,7 +125,11 @@ export async function run(): Promise<boolean> {
   const running: RunningProcess[] = [];
   try {
     const servicePort = await freePort();
-    const service = await startProcess('api', process.execPath, ['dist/main.js', 'api'], {
+    // BENCH_PROFILE=<dir>: the service writes a V8 CPU profile there when it stops.
+    const profile = process.env.BENCH_PROFILE
+      ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]
+      : [];
+    const service = await startProcess('api', process.execPath, [...profile, 'dist/main.js', 'api'], {
       env: { ...env, PORT: String(servicePort) },
       port: servicePort,
       readyPath: '/readyz',

@@ -169,7 +169,7 @@ export async function applyPlan(db: Db, workspaceId: string, now: Date, plan: Pl
 
 /**
  * Statuses a touchpoint can still be cancelled from: nothing has gone out, no task was done yet.
- * apply_plan() (migrations/20261202050000_…) cancels exits' touchpoints from the same list.
+ * apply_plan() (migrations/20261204020000_…) cancels exits' touchpoints from the same list.
  */
 export const CANCELLABLE_STATUSES = ['scheduled', 'queued', 'pending'] as const;
 
