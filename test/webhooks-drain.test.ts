@@ -108,10 +108,19 @@ describe('an attempt that fails', () => {
     expect(after.map((d) => d.attempts).sort()).toEqual([0, 0, 0, 1]);
   });
 
-  it('ends a drain at the first failure', async () => {
+  it('ends a drain at the first failure, and queues that delivery’s retry', async () => {
     rx.answer('/drain-stop', { status: 200 }, { status: 200 }, { status: 500 });
     const { shop, endpoint, first } = await endpointWithBacklog('/drain-stop', 5);
-    await deliverWebhook(deliveryContext(t.deps, options), shop.id, first.id);
+    const scheduled: { id: string; delayMs: number }[] = [];
+    const ctx = {
+      ...deliveryContext(t.deps, options),
+      schedule: async (d: { id: string; delayMs: number }) => void scheduled.push(d),
+    };
+    await deliverWebhook(ctx, shop.id, first.id);
+    const failed = (await deliveriesOf(t.app, shop.key, endpoint.id)).find(
+      (d) => d.status === 'pending' && d.attempts === 1,
+    );
+    expect(scheduled).toEqual([{ workspaceId: shop.id, id: failed!.id, delayMs: SCHEDULE[1] }]);
     expect(rx.at('/drain-stop')).toHaveLength(3);
     const after = await deliveriesOf(t.app, shop.key, endpoint.id);
     const tally = after.map((d) => `${d.status}:${d.attempts}`).sort();

@@ -54,6 +54,12 @@ export interface DeliveryContext {
   readonly jitter: number;
   /** Attempts in flight to one endpoint at most; the others wait (see claimDelivery). */
   readonly perEndpointConcurrency: number;
+  /**
+   * Queues a delivery's next attempt after `delayMs` (a no-op when its job is still there). A
+   * delivery taken from the endpoint's backlog may have had its job end meanwhile: it found the
+   * delivery in flight. Unset, such a retry waits for the sweep.
+   */
+  readonly schedule?: (delivery: { workspaceId: string; id: string; delayMs: number }) => Promise<void>;
 }
 
 export type DeliveryOutcome =
@@ -120,6 +126,8 @@ async function drainEndpoint(ctx: DeliveryContext, first: ClaimedDelivery): Prom
     const next = await claimNextDue(ctx.db, first.workspaceId, first.endpointId, now, lease);
     if (!next) return;
     const outcome = await attemptDelivery(ctx, next, now);
+    if (outcome.kind === 'retry')
+      await ctx.schedule?.({ workspaceId: next.workspaceId, id: next.id, delayMs: outcome.delayMs });
     if (outcome.kind !== 'done' || !outcome.succeeded) return;
   }
 }

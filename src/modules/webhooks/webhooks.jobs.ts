@@ -102,10 +102,16 @@ export function deliveryContext(deps: Deps, options: WebhookWorkerOptions): Deli
  * set (the retry's due time is in Postgres too), so a delivery keeps one job and one id.
  */
 export function webhookConsumer(deps: Deps, options: WebhookWorkerOptions = {}): QueueConsumer {
-  const ctx = deliveryContext(deps, options);
+  // A delivery retried after a worker took it from the endpoint's backlog may have no job left.
+  const queue = createWebhookQueue(deps.redis, deps.config.queuePrefix);
+  const ctx: DeliveryContext = {
+    ...deliveryContext(deps, options),
+    schedule: (delivery) => enqueueDeliveries(queue, [delivery]),
+  };
   return {
     queue: WEBHOOKS_QUEUE,
     concurrency: options.concurrency,
+    close: () => queue.close(),
     processor: async (job: Job<DeliveryJob>, token?: string) => {
       const outcome = await deliverWebhook(
         ctx,
