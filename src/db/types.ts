@@ -61,6 +61,13 @@ export interface CalendarFeeds {
   workspaceId: string;
 }
 
+export interface CustomerChurnPeriods {
+  customerId: string;
+  endedAt: Timestamp | null;
+  startedAt: Timestamp;
+  workspaceId: string;
+}
+
 export interface CustomerErasures {
   customerId: string;
   erasedAt: Timestamp;
@@ -174,9 +181,11 @@ export interface PlaybookVersions {
 }
 
 export interface PurchaseCategories {
+  addsCategory: Generated<boolean>;
   categories: string[];
   customerId: string;
   eventId: string;
+  firstContactAt: Timestamp | null;
   occurredAt: Timestamp;
   stringCategories: string[];
   workspaceId: string;
@@ -317,6 +326,7 @@ export interface DB {
   alertRules: AlertRules;
   apiKeys: ApiKeys;
   calendarFeeds: CalendarFeeds;
+  customerChurnPeriods: CustomerChurnPeriods;
   customerErasures: CustomerErasures;
   customers: Customers;
   enrollments: Enrollments;

@@ -93,51 +93,29 @@ export async function surveyScores(
  * Customers active when the window starts, and how many of them cancelled within it. Active at
  * `from`: a first purchase before `from`, and not churned then — churned meaning their latest
  * cancellation before `from` has no purchase or renewal after it (before `from`).
+ * "Churned at `from`" is read from the customer_churn_periods rollup: a period open at `from`.
  */
 export async function churnCounts(db: Database, scope: KpiScope, w: Window) {
   const ws = scope.workspaceId;
+  const churnedAtStart = (customerId: RawBuilder<unknown>) => sql`EXISTS (
+    SELECT 1 FROM customer_churn_periods p
+    WHERE p.workspace_id = ${ws} AND p.customer_id = ${customerId}
+      AND p.started_at < ${w.from} AND (p.ended_at IS NULL OR p.ended_at >= ${w.from}))`;
   const row = await one(
     db,
     sql<{ bought: number; churned: number; cancelled: number }>`
-      WITH last_cancel AS (
-        SELECT e.customer_id, max(e.occurred_at) AS at
-        FROM events e
-        WHERE e.workspace_id = ${ws} AND e.type = 'cancellation' AND e.occurred_at < ${w.from}
-          ${inSegment(scope, sql`e.customer_id`)}
-        GROUP BY e.customer_id
-      ),
-      last_renewal AS (
-        SELECT e.customer_id, max(e.occurred_at) AS at
-        FROM events e
-        WHERE e.workspace_id = ${ws} AND e.type = 'renewal' AND e.occurred_at < ${w.from}
-        GROUP BY e.customer_id
-      ),
-      -- Churned at the start: a purchase before it (so a first one), and neither a purchase nor
-      -- a renewal after the latest cancellation. The latest purchase before the start is one
-      -- index-only probe in the purchase_categories rollup, so the wide customers rows are not
-      -- read; renewals are aggregated index-only.
-      churned_at_start AS (
-        SELECT lc.customer_id
-        FROM last_cancel lc
-        CROSS JOIN LATERAL (
-          SELECT p.occurred_at AS at FROM purchase_categories p
-          WHERE p.workspace_id = ${ws} AND p.customer_id = lc.customer_id AND p.occurred_at < ${w.from}
-          ORDER BY p.occurred_at DESC
-          LIMIT 1
-        ) lp
-        LEFT JOIN last_renewal lr ON lr.customer_id = lc.customer_id
-        WHERE lp.at <= lc.at AND (lr.at IS NULL OR lr.at <= lc.at)
-      )
       SELECT
         (SELECT count(*)::int FROM customers c
           WHERE c.workspace_id = ${ws} AND c.first_purchase_at < ${w.from} ${segmentOfCustomers(scope)}) AS bought,
-        (SELECT count(*)::int FROM churned_at_start) AS churned,
+        (SELECT count(*)::int FROM customer_churn_periods p
+          WHERE p.workspace_id = ${ws} AND p.started_at < ${w.from} AND (p.ended_at IS NULL OR p.ended_at >= ${w.from})
+            ${inSegment(scope, sql`p.customer_id`)}) AS churned,
         (SELECT count(DISTINCT e.customer_id)::int FROM events e
           JOIN customers c ON c.workspace_id = ${ws} AND c.id = e.customer_id
           WHERE e.workspace_id = ${ws} AND e.type = 'cancellation'
             AND e.occurred_at >= ${w.from} AND e.occurred_at < ${w.to}
             AND c.first_purchase_at < ${w.from} ${segmentOfCustomers(scope)}
-            AND e.customer_id NOT IN (SELECT customer_id FROM churned_at_start)) AS cancelled`,
+            AND NOT ${churnedAtStart(sql`e.customer_id`)}) AS cancelled`,
   );
   return { active: row.bought - row.churned, cancelled: row.cancelled };
 }
@@ -234,37 +212,18 @@ export async function upsellCounts(db: Database, scope: KpiScope, w: Window) {
  * their first purchase ever did not have (the first purchase itself does not count).
  */
 export async function crossSellCounts(db: Database, scope: KpiScope, w: Window) {
-  const ws = scope.workspaceId;
-  // Read from the purchase_categories rollup (one narrow row per purchase event, kept by triggers
-  // on events in the writing transaction): index-only, no jsonb fetched from the events heap.
+  // The purchase_categories rollup carries, per purchase, whether it adds a category to the
+  // customer's first purchase (recomputed by triggers whenever the customer's purchases change):
+  // one index-only pass over the window's purchases.
   return one(
     db,
     sql<{ buyers: number; crossers: number }>`
-      WITH bought AS (
-        SELECT p.customer_id, p.event_id, p.categories
-        FROM purchase_categories p
-        WHERE p.workspace_id = ${ws}
-          AND p.occurred_at >= ${w.from} AND p.occurred_at < ${w.to}
-          ${inSegment(scope, sql`p.customer_id`)}
-      ),
-      buyers AS (SELECT DISTINCT customer_id FROM bought),
-      -- The first purchase ever: the smallest (occurred_at, event id), one index-only probe each.
-      firsts AS (
-        SELECT b.customer_id, f.event_id, f.string_categories
-        FROM buyers b
-        CROSS JOIN LATERAL (
-          SELECT f.event_id, f.string_categories FROM purchase_categories f
-          WHERE f.workspace_id = ${ws} AND f.customer_id = b.customer_id
-          ORDER BY f.occurred_at, f.event_id
-          LIMIT 1
-        ) f
-      )
-      SELECT (SELECT count(*)::int FROM buyers) AS buyers,
-             (SELECT count(DISTINCT f.customer_id)::int
-              FROM firsts f
-              JOIN bought p ON p.customer_id = f.customer_id AND p.event_id <> f.event_id
-              WHERE NOT p.categories <@ f.string_categories
-             ) AS crossers`,
+      SELECT count(DISTINCT p.customer_id)::int AS buyers,
+             count(DISTINCT p.customer_id) FILTER (WHERE p.adds_category)::int AS crossers
+      FROM purchase_categories p
+      WHERE p.workspace_id = ${scope.workspaceId}
+        AND p.occurred_at >= ${w.from} AND p.occurred_at < ${w.to}
+        ${inSegment(scope, sql`p.customer_id`)}`,
   );
 }
 
@@ -348,22 +307,17 @@ export async function resolutionCounts(db: Database, scope: KpiScope, w: Window)
 
 /** Purchases in the window followed by a contact: mean hours from the sale to the first contact at or after it. */
 export async function leadTimeHours(db: Database, scope: KpiScope, w: Window) {
+  // first_contact_at is kept per purchase in the purchase_categories rollup (triggers on events
+  // and touchpoints), so the window's purchases are read index-only, not probed one by one.
   const row = await one(
     db,
     sql<{ sales: number; contacted: number; hours: number | null }>`
-      SELECT count(*)::int AS sales, count(c.at)::int AS contacted,
-             avg(extract(epoch FROM c.at - e.occurred_at))::float8 / 3600 AS hours
-      FROM events e
-      LEFT JOIN LATERAL (
-        SELECT coalesce(t.sent_at, t.completed_at) AS at FROM touchpoints t
-        WHERE t.workspace_id = e.workspace_id AND t.customer_id = e.customer_id
-          AND coalesce(t.sent_at, t.completed_at) >= e.occurred_at
-        ORDER BY coalesce(t.sent_at, t.completed_at)
-        LIMIT 1
-      ) c ON true
-      WHERE e.workspace_id = ${scope.workspaceId} AND e.type = 'purchase'
-        AND e.occurred_at >= ${w.from} AND e.occurred_at < ${w.to}
-        ${inSegment(scope, sql`e.customer_id`)}`,
+      SELECT count(*)::int AS sales, count(p.first_contact_at)::int AS contacted,
+             avg(extract(epoch FROM p.first_contact_at - p.occurred_at))::float8 / 3600 AS hours
+      FROM purchase_categories p
+      WHERE p.workspace_id = ${scope.workspaceId}
+        AND p.occurred_at >= ${w.from} AND p.occurred_at < ${w.to}
+        ${inSegment(scope, sql`p.customer_id`)}`,
   );
   return { sales: row.sales, count: row.contacted, hours: num(row.hours) };
 }
