@@ -35,15 +35,109 @@ CREATE INDEX customer_churn_periods_started_idx ON customer_churn_periods (works
 --    has a category that first purchase did not (the cross-sell rate's test);
 --  first_contact_at: the first moment at or after the sale a touchpoint of the customer reached
 --    them, sent or task completed (post-sale lead time).
+-- It also carries the purchase's amount and currency, so one index-only pass over a window's
+-- purchases gives revenue, orders, buyers, cross-buyers and lead time.
 ALTER TABLE purchase_categories
   ADD COLUMN adds_category boolean NOT NULL DEFAULT false,
-  ADD COLUMN first_contact_at timestamptz;
+  ADD COLUMN first_contact_at timestamptz,
+  ADD COLUMN amount numeric,
+  ADD COLUMN currency char(3);
+
+UPDATE purchase_categories p SET amount = e.amount, currency = e.currency
+FROM events e WHERE e.workspace_id = p.workspace_id AND e.id = p.event_id AND e.amount IS NOT NULL;
 
 -- The window's purchases with those facts, index-only; replaces the index that carried the
 -- categories themselves (no query reads them by time any more).
 DROP INDEX purchase_categories_time_idx;
 CREATE INDEX purchase_categories_time_idx ON purchase_categories (workspace_id, occurred_at)
-  INCLUDE (customer_id, adds_category, first_contact_at);
+  INCLUDE (customer_id, adds_category, first_contact_at, amount, currency);
+
+CREATE OR REPLACE FUNCTION purchase_categories_after_insert() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO purchase_categories (workspace_id, event_id, customer_id, occurred_at, categories, string_categories,
+                                   amount, currency)
+  SELECT n.workspace_id, n.id, n.customer_id, n.occurred_at,
+         product_categories(n.properties -> 'products', false),
+         product_categories(n.properties -> 'products', true),
+         n.amount, n.currency
+  FROM new_events n
+  WHERE n.type = 'purchase';
+  RETURN NULL;
+END $$;
+
+CREATE OR REPLACE FUNCTION purchase_categories_after_update() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  DELETE FROM purchase_categories p
+  USING old_events o
+  WHERE o.type = 'purchase' AND p.workspace_id = o.workspace_id AND p.event_id = o.id;
+  INSERT INTO purchase_categories (workspace_id, event_id, customer_id, occurred_at, categories, string_categories,
+                                   amount, currency)
+  SELECT n.workspace_id, n.id, n.customer_id, n.occurred_at,
+         product_categories(n.properties -> 'products', false),
+         product_categories(n.properties -> 'products', true),
+         n.amount, n.currency
+  FROM new_events n
+  WHERE n.type = 'purchase';
+  RETURN NULL;
+END $$;
+
+-- Survey answers (NPS, CES, CSAT) in a narrow row each, so the survey KPIs read a window
+-- index-only instead of fetching each answer's jsonb from the events heap. Kept like
+-- purchase_categories: inserted with the event (duplicates are not in the transition table),
+-- replaced when an event is updated (re-pointed, or scrubbed by erasure, which keeps survey
+-- and score), removed with it.
+CREATE TABLE survey_answers (
+  workspace_id uuid NOT NULL,
+  event_id uuid NOT NULL,
+  customer_id uuid NOT NULL,
+  occurred_at timestamptz NOT NULL,
+  survey text,
+  score integer,
+  PRIMARY KEY (workspace_id, event_id)
+);
+CREATE INDEX survey_answers_time_idx ON survey_answers (workspace_id, survey, occurred_at)
+  INCLUDE (customer_id, event_id, score);
+
+-- The score as the KPIs read it; NULL (an answer without a score) rather than an error that
+-- would fail the ingest (validation only lets integers through).
+CREATE FUNCTION survey_score(p_properties jsonb) RETURNS integer
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT CASE WHEN p_properties ->> 'score' ~ '^-?[0-9]{1,9}$' THEN (p_properties ->> 'score')::integer END
+$$;
+
+CREATE FUNCTION survey_answers_after_change() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP IN ('UPDATE', 'DELETE') THEN
+    DELETE FROM survey_answers s
+    USING old_events o
+    WHERE o.type = 'survey_response' AND s.workspace_id = o.workspace_id AND s.event_id = o.id;
+  END IF;
+  IF TG_OP IN ('INSERT', 'UPDATE') THEN
+    INSERT INTO survey_answers (workspace_id, event_id, customer_id, occurred_at, survey, score)
+    SELECT n.workspace_id, n.id, n.customer_id, n.occurred_at, n.properties ->> 'survey', survey_score(n.properties)
+    FROM new_events n
+    WHERE n.type = 'survey_response';
+  END IF;
+  RETURN NULL;
+END $$;
+
+CREATE TRIGGER events_survey_answers_insert AFTER INSERT ON events
+  REFERENCING NEW TABLE AS new_events
+  FOR EACH STATEMENT EXECUTE FUNCTION survey_answers_after_change();
+CREATE TRIGGER events_survey_answers_update AFTER UPDATE ON events
+  REFERENCING OLD TABLE AS old_events NEW TABLE AS new_events
+  FOR EACH STATEMENT EXECUTE FUNCTION survey_answers_after_change();
+CREATE TRIGGER events_survey_answers_delete AFTER DELETE ON events
+  REFERENCING OLD TABLE AS old_events
+  FOR EACH STATEMENT EXECUTE FUNCTION survey_answers_after_change();
+
+INSERT INTO survey_answers (workspace_id, event_id, customer_id, occurred_at, survey, score)
+SELECT e.workspace_id, e.id, e.customer_id, e.occurred_at, e.properties ->> 'survey', survey_score(e.properties)
+FROM events e
+WHERE e.type = 'survey_response';
 
 -- The churn periods of some customers, computed from their events.
 CREATE FUNCTION churn_periods_of(p_workspaces uuid[], p_customers uuid[])

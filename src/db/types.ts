@@ -182,7 +182,9 @@ export interface PlaybookVersions {
 
 export interface PurchaseCategories {
   addsCategory: Generated<boolean>;
+  amount: Numeric | null;
   categories: string[];
+  currency: string | null;
   customerId: string;
   eventId: string;
   firstContactAt: Timestamp | null;
@@ -197,6 +199,15 @@ export interface StepVariantOverrides {
   ruleId: string | null;
   stepKey: string;
   variant: string;
+  workspaceId: string;
+}
+
+export interface SurveyAnswers {
+  customerId: string;
+  eventId: string;
+  occurredAt: Timestamp;
+  score: number | null;
+  survey: string | null;
   workspaceId: string;
 }
 
@@ -337,6 +348,7 @@ export interface DB {
   playbookVersions: PlaybookVersions;
   purchaseCategories: PurchaseCategories;
   stepVariantOverrides: StepVariantOverrides;
+  surveyAnswers: SurveyAnswers;
   templates: Templates;
   templateVersions: TemplateVersions;
   touchpointAttempts: TouchpointAttempts;

@@ -2,22 +2,18 @@ import type { Database } from '../../db/client.js';
 import type { KpiKey } from '../workspaces/settings.js';
 import {
   ATTRIBUTION_DAYS,
-  churnCounts,
-  crossSellCounts,
   firstResponseHours,
   type KpiScope,
-  leadTimeHours,
   npsCounts,
-  purchaseTotals,
   resolutionCounts,
   responseHours,
-  revenueBefore,
-  revenueRetentionTotals,
   surveyScores,
   UPSELL_TEMPLATE_PATTERN,
   upsellCounts,
   type Window,
 } from './metrics.repository.js';
+import { churnCounts, cohortRevenue, purchaseWindow, revenueBefore } from './purchase-kpis.repository.js';
+import { previousWindow } from './time-windows.js';
 
 export type KpiUnit = 'score' | 'percent' | 'currency' | 'hours' | 'count';
 
@@ -66,6 +62,10 @@ function once<T>(scope: KpiScope, name: string, w: Window, run: () => Promise<T>
   }
   return result;
 }
+
+/** The window's purchases, read once per request and window (four KPIs and the next window's revenue retention). */
+const purchases = (db: Database, scope: KpiScope, w: Window) =>
+  once(scope, 'purchases', w, () => purchaseWindow(db, scope, w));
 
 async function churnRate(db: Database, scope: KpiScope, w: Window) {
   const { active, cancelled } = await once(scope, 'churn', w, () => churnCounts(db, scope, w));
@@ -121,10 +121,16 @@ export const KPIS: readonly KpiDefinition[] = [
       `from), from); their purchase revenue ${WINDOW} ÷ their purchase revenue in that previous window × 100 ` +
       `(workspace currency; may exceed 100). No such revenue → no_data. ${SEGMENT}`,
     async compute(db, scope, w) {
-      const { cohort, before, after } = await revenueRetentionTotals(db, scope, w);
+      // The cohort's revenue and size in the previous window are that window's revenue and buyers.
+      const previous = previousWindow(w);
+      const [cohort, after] = await Promise.all([
+        purchases(db, scope, previous),
+        cohortRevenue(db, scope, w, previous),
+      ]);
+      const before = cohort.revenue;
       return {
         value: percent(after, before),
-        details: { cohort, previous_revenue: round2(before), retained_revenue: round2(after) },
+        details: { cohort: cohort.buyers, previous_revenue: round2(before), retained_revenue: round2(after) },
       };
     },
   },
@@ -139,7 +145,7 @@ export const KPIS: readonly KpiDefinition[] = [
     async compute(db, scope, w) {
       const [history, window, churn] = await Promise.all([
         revenueBefore(db, scope, w.to),
-        once(scope, 'purchases', w, () => purchaseTotals(db, scope, w)),
+        purchases(db, scope, w),
         churnRate(db, scope, w),
       ]);
       const perBuyer = window.buyers > 0 ? window.revenue / window.buyers : null;
@@ -163,7 +169,7 @@ export const KPIS: readonly KpiDefinition[] = [
     unit: 'currency',
     formula: `Revenue of purchases ${WINDOW} ÷ their number (workspace currency; purchases in other currencies are left out). No purchase → no_data. ${SEGMENT}`,
     async compute(db, scope, w) {
-      const { revenue, orders } = await once(scope, 'purchases', w, () => purchaseTotals(db, scope, w));
+      const { revenue, orders } = await purchases(db, scope, w);
       return { value: ratio(revenue, orders), details: { revenue: round2(revenue), orders } };
     },
   },
@@ -188,8 +194,11 @@ export const KPIS: readonly KpiDefinition[] = [
       'include (that first purchase itself does not count) ÷ buyers in the window × 100. Categories come from ' +
       `\`products[].category\`. No buyer → no_data. ${SEGMENT}`,
     async compute(db, scope, w) {
-      const { buyers, crossers } = await crossSellCounts(db, scope, w);
-      return { value: percent(crossers, buyers), details: { buyers, cross_buyers: crossers } };
+      const { allBuyers, crossBuyers } = await purchases(db, scope, w);
+      return {
+        value: percent(crossBuyers, allBuyers),
+        details: { buyers: allBuyers, cross_buyers: crossBuyers },
+      };
     },
   },
   {
@@ -268,8 +277,8 @@ export const KPIS: readonly KpiDefinition[] = [
       'reached the customer at or after it (sent, or task completed); the mean over purchases that have ' +
       `one (details.purchases counts them all). None → no_data. ${SEGMENT}`,
     async compute(db, scope, w) {
-      const { sales, count, hours: h } = await leadTimeHours(db, scope, w);
-      return { value: hours(h, count), details: { purchases: sales, contacted: count } };
+      const { sales, contacted, leadHours } = await purchases(db, scope, w);
+      return { value: hours(leadHours, contacted), details: { purchases: sales, contacted } };
     },
   },
 ];

@@ -27,26 +27,29 @@ export const UPSELL_TEMPLATE_PATTERN = '(upgrade|upsell|cross-sell)';
 export const ATTRIBUTION_DAYS = 14;
 
 /** `AND <customer of alias> is in the segment`, or nothing without a segment. */
-function inSegment(scope: KpiScope, customerIdColumn: RawBuilder<unknown>): RawBuilder<unknown> {
+export function inSegment(scope: KpiScope, customerIdColumn: RawBuilder<unknown>): RawBuilder<unknown> {
   if (scope.segment === undefined) return sql``;
   return sql`AND EXISTS (SELECT 1 FROM customers sc WHERE sc.workspace_id = ${scope.workspaceId}
     AND sc.id = ${customerIdColumn} AND sc.segment = ${scope.segment})`;
 }
 
-const segmentOfCustomers = (scope: KpiScope): RawBuilder<unknown> =>
+export const segmentOfCustomers = (scope: KpiScope): RawBuilder<unknown> =>
   scope.segment === undefined ? sql`` : sql`AND c.segment = ${scope.segment}`;
 
-async function one<T>(db: Database, query: RawBuilder<T>): Promise<T> {
+export async function one<T>(db: Database, query: RawBuilder<T>): Promise<T> {
   const result = await query.execute(db);
   const row = result.rows[0];
   if (row === undefined) throw new Error('aggregate query returned no row');
   return row;
 }
 
-const num = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
+export const num = (value: unknown): number | null =>
+  value === null || value === undefined ? null : Number(value);
 
 /** Latest NPS answer per customer in the window: how many answered, promoters (9–10), detractors (0–6). */
 export async function npsCounts(db: Database, scope: KpiScope, w: Window) {
+  // Read from the survey_answers rollup (one narrow row per answer, kept by triggers on events):
+  // index-only, no jsonb fetched from the events heap.
   const row = await one(
     db,
     sql<{ answered: number; promoters: number; detractors: number }>`
@@ -54,13 +57,12 @@ export async function npsCounts(db: Database, scope: KpiScope, w: Window) {
              count(*) FILTER (WHERE score >= 9)::int AS promoters,
              count(*) FILTER (WHERE score <= 6)::int AS detractors
       FROM (
-        SELECT DISTINCT ON (e.customer_id) (e.properties ->> 'score')::int AS score
-        FROM events e
-        WHERE e.workspace_id = ${scope.workspaceId} AND e.type = 'survey_response'
-          AND e.properties ->> 'survey' = 'nps'
-          AND e.occurred_at >= ${w.from} AND e.occurred_at < ${w.to}
-          ${inSegment(scope, sql`e.customer_id`)}
-        ORDER BY e.customer_id, e.occurred_at DESC, e.id DESC
+        SELECT DISTINCT ON (a.customer_id) a.score
+        FROM survey_answers a
+        WHERE a.workspace_id = ${scope.workspaceId} AND a.survey = 'nps'
+          AND a.occurred_at >= ${w.from} AND a.occurred_at < ${w.to}
+          ${inSegment(scope, sql`a.customer_id`)}
+        ORDER BY a.customer_id, a.occurred_at DESC, a.event_id DESC
       ) latest`,
   );
   return row;
@@ -78,108 +80,14 @@ export async function surveyScores(
     db,
     sql<{ answers: number; total: number | null; high: number }>`
       SELECT count(*)::int AS answers,
-             sum((e.properties ->> 'score')::int)::float8 AS total,
-             count(*) FILTER (WHERE (e.properties ->> 'score')::int >= ${atLeast})::int AS high
-      FROM events e
-      WHERE e.workspace_id = ${scope.workspaceId} AND e.type = 'survey_response'
-        AND e.properties ->> 'survey' = ${survey}
-        AND e.occurred_at >= ${w.from} AND e.occurred_at < ${w.to}
-        ${inSegment(scope, sql`e.customer_id`)}`,
+             sum(a.score)::float8 AS total,
+             count(*) FILTER (WHERE a.score >= ${atLeast})::int AS high
+      FROM survey_answers a
+      WHERE a.workspace_id = ${scope.workspaceId} AND a.survey = ${survey}
+        AND a.occurred_at >= ${w.from} AND a.occurred_at < ${w.to}
+        ${inSegment(scope, sql`a.customer_id`)}`,
   );
   return { answers: row.answers, total: num(row.total) ?? 0, high: row.high };
-}
-
-/**
- * Customers active when the window starts, and how many of them cancelled within it. Active at
- * `from`: a first purchase before `from`, and not churned then — churned meaning their latest
- * cancellation before `from` has no purchase or renewal after it (before `from`).
- * "Churned at `from`" is read from the customer_churn_periods rollup: a period open at `from`.
- */
-export async function churnCounts(db: Database, scope: KpiScope, w: Window) {
-  const ws = scope.workspaceId;
-  const churnedAtStart = (customerId: RawBuilder<unknown>) => sql`EXISTS (
-    SELECT 1 FROM customer_churn_periods p
-    WHERE p.workspace_id = ${ws} AND p.customer_id = ${customerId}
-      AND p.started_at < ${w.from} AND (p.ended_at IS NULL OR p.ended_at >= ${w.from}))`;
-  const row = await one(
-    db,
-    sql<{ bought: number; churned: number; cancelled: number }>`
-      SELECT
-        (SELECT count(*)::int FROM customers c
-          WHERE c.workspace_id = ${ws} AND c.first_purchase_at < ${w.from} ${segmentOfCustomers(scope)}) AS bought,
-        (SELECT count(*)::int FROM customer_churn_periods p
-          WHERE p.workspace_id = ${ws} AND p.started_at < ${w.from} AND (p.ended_at IS NULL OR p.ended_at >= ${w.from})
-            ${inSegment(scope, sql`p.customer_id`)}) AS churned,
-        (SELECT count(DISTINCT e.customer_id)::int FROM events e
-          JOIN customers c ON c.workspace_id = ${ws} AND c.id = e.customer_id
-          WHERE e.workspace_id = ${ws} AND e.type = 'cancellation'
-            AND e.occurred_at >= ${w.from} AND e.occurred_at < ${w.to}
-            AND c.first_purchase_at < ${w.from} ${segmentOfCustomers(scope)}
-            AND NOT ${churnedAtStart(sql`e.customer_id`)}) AS cancelled`,
-  );
-  return { active: row.bought - row.churned, cancelled: row.cancelled };
-}
-
-/** Purchases in the workspace currency within the window: revenue, orders, distinct buyers. */
-export async function purchaseTotals(db: Database, scope: KpiScope, w: Window) {
-  const row = await one(
-    db,
-    sql<{ revenue: string | null; orders: number; buyers: number }>`
-      SELECT sum(e.amount) AS revenue, count(*)::int AS orders, count(DISTINCT e.customer_id)::int AS buyers
-      FROM events e
-      WHERE e.workspace_id = ${scope.workspaceId} AND e.type = 'purchase' AND e.currency = ${scope.currency}
-        AND e.occurred_at >= ${w.from} AND e.occurred_at < ${w.to}
-        ${inSegment(scope, sql`e.customer_id`)}`,
-  );
-  return { revenue: num(row.revenue) ?? 0, orders: row.orders, buyers: row.buyers };
-}
-
-/**
- * The cohort of customers who bought in the previous window of equal length: their revenue
- * then, and their revenue in this window.
- */
-export async function revenueRetentionTotals(db: Database, scope: KpiScope, w: Window) {
-  const previousFrom = new Date(w.from.getTime() - (w.to.getTime() - w.from.getTime()));
-  // Both windows aggregated per customer from index-only scans, then hash-joined: probing each
-  // cohort customer's timeline instead was a random heap read per customer.
-  const perCustomer = (from: Date, to: Date) => sql`
-    SELECT e.customer_id, sum(e.amount) AS revenue
-    FROM events e
-    WHERE e.workspace_id = ${scope.workspaceId} AND e.type = 'purchase' AND e.currency = ${scope.currency}
-      AND e.occurred_at >= ${from} AND e.occurred_at < ${to}
-      ${inSegment(scope, sql`e.customer_id`)}
-    GROUP BY e.customer_id`;
-  const row = await one(
-    db,
-    sql<{ cohort: number; before: string | null; after: string | null }>`
-      SELECT count(*)::int AS cohort, sum(p.revenue) AS before, sum(c.revenue) AS after
-      FROM (${perCustomer(previousFrom, w.from)}) p
-      LEFT JOIN (${perCustomer(w.from, w.to)}) c ON c.customer_id = p.customer_id`,
-  );
-  return { cohort: row.cohort, before: num(row.before) ?? 0, after: num(row.after) ?? 0 };
-}
-
-/**
- * Revenue (workspace currency) of every purchase before `at`, and the customers with a first
- * purchase before `at`. Read from the customers' running totals minus the purchases since `at`,
- * so "as of now" costs a pass over customers, not over every purchase ever.
- */
-export async function revenueBefore(db: Database, scope: KpiScope, at: Date) {
-  const row = await one(
-    db,
-    sql<{ total: string | null; since: string | null; buyers: number }>`
-      SELECT
-        (SELECT sum(c.revenue_total) FROM customers c
-          WHERE c.workspace_id = ${scope.workspaceId} AND c.first_purchase_at IS NOT NULL
-            ${segmentOfCustomers(scope)}) AS total,
-        (SELECT sum(e.amount) FROM events e
-          WHERE e.workspace_id = ${scope.workspaceId} AND e.type = 'purchase' AND e.currency = ${scope.currency}
-            AND e.occurred_at >= ${at} ${inSegment(scope, sql`e.customer_id`)}) AS since,
-        (SELECT count(*)::int FROM customers c
-          WHERE c.workspace_id = ${scope.workspaceId} AND c.first_purchase_at < ${at}
-            ${segmentOfCustomers(scope)}) AS buyers`,
-  );
-  return { revenue: (num(row.total) ?? 0) - (num(row.since) ?? 0), buyers: row.buyers };
 }
 
 /**
@@ -204,26 +112,6 @@ export async function upsellCounts(db: Database, scope: KpiScope, w: Window) {
         AND coalesce(t.sent_at, t.completed_at) >= ${w.from} AND coalesce(t.sent_at, t.completed_at) < ${w.to}
         AND t.template_key ~ ${sql.lit(UPSELL_TEMPLATE_PATTERN)}
         ${inSegment(scope, sql`t.customer_id`)}`,
-  );
-}
-
-/**
- * Buyers of the window, and those of them who bought, in the window, a product category that
- * their first purchase ever did not have (the first purchase itself does not count).
- */
-export async function crossSellCounts(db: Database, scope: KpiScope, w: Window) {
-  // The purchase_categories rollup carries, per purchase, whether it adds a category to the
-  // customer's first purchase (recomputed by triggers whenever the customer's purchases change):
-  // one index-only pass over the window's purchases.
-  return one(
-    db,
-    sql<{ buyers: number; crossers: number }>`
-      SELECT count(DISTINCT p.customer_id)::int AS buyers,
-             count(DISTINCT p.customer_id) FILTER (WHERE p.adds_category)::int AS crossers
-      FROM purchase_categories p
-      WHERE p.workspace_id = ${scope.workspaceId}
-        AND p.occurred_at >= ${w.from} AND p.occurred_at < ${w.to}
-        ${inSegment(scope, sql`p.customer_id`)}`,
   );
 }
 
@@ -303,21 +191,4 @@ export async function resolutionCounts(db: Database, scope: KpiScope, w: Window)
       WHERE h.opened_at IS NOT NULL`,
   );
   return { count: row.resolved, hours: num(row.hours), firstContact: row.retained };
-}
-
-/** Purchases in the window followed by a contact: mean hours from the sale to the first contact at or after it. */
-export async function leadTimeHours(db: Database, scope: KpiScope, w: Window) {
-  // first_contact_at is kept per purchase in the purchase_categories rollup (triggers on events
-  // and touchpoints), so the window's purchases are read index-only, not probed one by one.
-  const row = await one(
-    db,
-    sql<{ sales: number; contacted: number; hours: number | null }>`
-      SELECT count(*)::int AS sales, count(p.first_contact_at)::int AS contacted,
-             avg(extract(epoch FROM p.first_contact_at - p.occurred_at))::float8 / 3600 AS hours
-      FROM purchase_categories p
-      WHERE p.workspace_id = ${scope.workspaceId}
-        AND p.occurred_at >= ${w.from} AND p.occurred_at < ${w.to}
-        ${inSegment(scope, sql`p.customer_id`)}`,
-  );
-  return { sales: row.sales, count: row.contacted, hours: num(row.hours) };
 }

@@ -1,0 +1,144 @@
+import { type RawBuilder, sql } from 'kysely';
+import type { Database } from '../../db/client.js';
+import { inSegment, type KpiScope, num, one, segmentOfCustomers, type Window } from './metrics.repository.js';
+
+// The KPIs made of customers' purchase histories: churn, revenue, LTV, cross-sell, lead time.
+// They read per-customer rollups kept by triggers in the writing transaction (migration
+// 20261203010000): customer_churn_periods, and per purchase in purchase_categories its amount,
+// whether it adds a category to the customer's first purchase, and its first contact after the sale.
+
+/**
+ * Customers active when the window starts, and how many of them cancelled within it. Active at
+ * `from`: a first purchase before `from`, and not churned then — churned meaning their latest
+ * cancellation before `from` has no purchase or renewal after it (before `from`).
+ * "Churned at `from`" is a customer_churn_periods period open at `from`.
+ */
+export async function churnCounts(db: Database, scope: KpiScope, w: Window) {
+  const ws = scope.workspaceId;
+  const openAtStart = sql`p.started_at < ${w.from} AND (p.ended_at IS NULL OR p.ended_at >= ${w.from})`;
+  const row = await one(
+    db,
+    sql<{ bought: number; churned: number; cancelled: number }>`
+      SELECT
+        (SELECT count(*)::int FROM customers c
+          WHERE c.workspace_id = ${ws} AND c.first_purchase_at < ${w.from} ${segmentOfCustomers(scope)}) AS bought,
+        (SELECT count(*)::int FROM customer_churn_periods p
+          WHERE p.workspace_id = ${ws} AND ${openAtStart} ${inSegment(scope, sql`p.customer_id`)}) AS churned,
+        -- The window's cancellations are few: each customer probed (index-only) for a purchase
+        -- before the start and a churn period open at it.
+        (SELECT count(DISTINCT e.customer_id)::int FROM events e
+          WHERE e.workspace_id = ${ws} AND e.type = 'cancellation'
+            AND e.occurred_at >= ${w.from} AND e.occurred_at < ${w.to}
+            AND EXISTS (SELECT 1 FROM purchase_categories b
+                        WHERE b.workspace_id = ${ws} AND b.customer_id = e.customer_id AND b.occurred_at < ${w.from})
+            AND NOT EXISTS (SELECT 1 FROM customer_churn_periods p
+                            WHERE p.workspace_id = ${ws} AND p.customer_id = e.customer_id AND ${openAtStart})
+            ${inSegment(scope, sql`e.customer_id`)}) AS cancelled`,
+  );
+  return { active: row.bought - row.churned, cancelled: row.cancelled };
+}
+
+export interface PurchaseWindow {
+  /** Purchases in the workspace currency: their revenue, number and distinct buyers. */
+  readonly revenue: number;
+  readonly orders: number;
+  readonly buyers: number;
+  /** Every purchase (any currency): distinct buyers, and those with a category new to their first purchase. */
+  readonly allBuyers: number;
+  readonly crossBuyers: number;
+  /** Every purchase; those with a contact at or after the sale, and the mean hours to it. */
+  readonly sales: number;
+  readonly contacted: number;
+  readonly leadHours: number | null;
+}
+
+/** The window's purchases in one index-only pass: what average ticket, LTV, cross-sell and lead time need. */
+export async function purchaseWindow(db: Database, scope: KpiScope, w: Window): Promise<PurchaseWindow> {
+  const inCurrency = sql`p.currency = ${scope.currency}`;
+  const row = await one(
+    db,
+    // Kysely's CamelCasePlugin turns the snake_case aliases into these camelCase keys.
+    sql<{
+      revenue: string | null;
+      orders: number;
+      buyers: number;
+      allBuyers: number;
+      crossBuyers: number;
+      sales: number;
+      contacted: number;
+      leadHours: number | null;
+    }>`
+      SELECT sum(p.amount) FILTER (WHERE ${inCurrency}) AS revenue,
+             count(*) FILTER (WHERE ${inCurrency})::int AS orders,
+             count(DISTINCT p.customer_id) FILTER (WHERE ${inCurrency})::int AS buyers,
+             count(DISTINCT p.customer_id)::int AS all_buyers,
+             count(DISTINCT p.customer_id) FILTER (WHERE p.adds_category)::int AS cross_buyers,
+             count(*)::int AS sales,
+             count(p.first_contact_at)::int AS contacted,
+             avg(extract(epoch FROM p.first_contact_at - p.occurred_at))::float8 / 3600 AS lead_hours
+      FROM purchase_categories p
+      WHERE p.workspace_id = ${scope.workspaceId}
+        AND p.occurred_at >= ${w.from} AND p.occurred_at < ${w.to}
+        ${inSegment(scope, sql`p.customer_id`)}`,
+  );
+  return {
+    revenue: num(row.revenue) ?? 0,
+    orders: row.orders,
+    buyers: row.buyers,
+    allBuyers: row.allBuyers,
+    crossBuyers: row.crossBuyers,
+    sales: row.sales,
+    contacted: row.contacted,
+    leadHours: num(row.leadHours),
+  };
+}
+
+/**
+ * The revenue (workspace currency) in the window of the customers who bought in `cohort`, the
+ * previous window: the cohort's own revenue and size there are that window's revenue and buyers.
+ */
+export async function cohortRevenue(
+  db: Database,
+  scope: KpiScope,
+  w: Window,
+  cohort: Window,
+): Promise<number> {
+  const inCurrency = (alias: RawBuilder<unknown>) => sql`${alias}.currency = ${scope.currency}`;
+  const row = await one(
+    db,
+    sql<{ revenue: string | null }>`
+      SELECT sum(p.amount) AS revenue
+      FROM purchase_categories p
+      WHERE p.workspace_id = ${scope.workspaceId} AND ${inCurrency(sql`p`)}
+        AND p.occurred_at >= ${w.from} AND p.occurred_at < ${w.to}
+        AND p.customer_id IN (
+          SELECT q.customer_id FROM purchase_categories q
+          WHERE q.workspace_id = ${scope.workspaceId} AND ${inCurrency(sql`q`)}
+            AND q.occurred_at >= ${cohort.from} AND q.occurred_at < ${cohort.to})
+        ${inSegment(scope, sql`p.customer_id`)}`,
+  );
+  return num(row.revenue) ?? 0;
+}
+
+/**
+ * Revenue (workspace currency) of every purchase before `at`, and the customers with a first
+ * purchase before `at`. Read from the customers' running totals minus the purchases since `at`,
+ * so "as of now" costs a pass over customers, not over every purchase ever.
+ */
+export async function revenueBefore(db: Database, scope: KpiScope, at: Date) {
+  const row = await one(
+    db,
+    sql<{ total: string | null; since: string | null; buyers: number }>`
+      SELECT
+        (SELECT sum(c.revenue_total) FROM customers c
+          WHERE c.workspace_id = ${scope.workspaceId} AND c.first_purchase_at IS NOT NULL
+            ${segmentOfCustomers(scope)}) AS total,
+        (SELECT sum(p.amount) FROM purchase_categories p
+          WHERE p.workspace_id = ${scope.workspaceId} AND p.currency = ${scope.currency}
+            AND p.occurred_at >= ${at} ${inSegment(scope, sql`p.customer_id`)}) AS since,
+        (SELECT count(*)::int FROM customers c
+          WHERE c.workspace_id = ${scope.workspaceId} AND c.first_purchase_at < ${at}
+            ${segmentOfCustomers(scope)}) AS buyers`,
+  );
+  return { revenue: (num(row.total) ?? 0) - (num(row.since) ?? 0), buyers: row.buyers };
+}
