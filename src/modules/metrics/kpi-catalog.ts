@@ -12,7 +12,14 @@ import {
   upsellCounts,
   type Window,
 } from './metrics.repository.js';
-import { churnCounts, cohortRevenue, purchaseWindow, revenueBefore } from './purchase-kpis.repository.js';
+import {
+  buyersBefore,
+  churnCounts,
+  cohortRevenue,
+  purchaseWindow,
+  revenueSince,
+  revenueTotal,
+} from './purchase-kpis.repository.js';
 import { previousWindow } from './time-windows.js';
 
 export type KpiUnit = 'score' | 'percent' | 'currency' | 'hours' | 'count';
@@ -67,8 +74,29 @@ function once<T>(scope: KpiScope, name: string, w: Window, run: () => Promise<T>
 const purchases = (db: Database, scope: KpiScope, w: Window) =>
   once(scope, 'purchases', w, () => purchaseWindow(db, scope, w));
 
+const ALL_TIME: Window = { from: new Date(0), to: new Date(0) };
+
+/** Customers who bought before an instant: the previous window's LTV and this window's churn share one. */
+const buyers = (db: Database, scope: KpiScope, at: Date) =>
+  once(scope, 'buyers', { from: at, to: at }, () => buyersBefore(db, scope, at));
+
+/** Revenue of every purchase before `at`: the request's running total minus the purchases since. */
+async function revenueBefore(db: Database, scope: KpiScope, at: Date) {
+  const [total, since, before] = await Promise.all([
+    // The same for every window: the key's window is a fixed placeholder.
+    once(scope, 'revenue-total', ALL_TIME, () => revenueTotal(db, scope)),
+    revenueSince(db, scope, at),
+    buyers(db, scope, at),
+  ]);
+  return { revenue: total - since, buyers: before };
+}
+
 async function churnRate(db: Database, scope: KpiScope, w: Window) {
-  const { active, cancelled } = await once(scope, 'churn', w, () => churnCounts(db, scope, w));
+  const [bought, { churned, cancelled }] = await Promise.all([
+    buyers(db, scope, w.from),
+    once(scope, 'churn', w, () => churnCounts(db, scope, w)),
+  ]);
+  const active = bought - churned;
   return { active, cancelled, churn: percent(cancelled, active) };
 }
 

@@ -7,21 +7,30 @@ import { inSegment, type KpiScope, num, one, segmentOfCustomers, type Window } f
 // 20261203010000): customer_churn_periods, and per purchase in purchase_categories its amount,
 // whether it adds a category to the customer's first purchase, and its first contact after the sale.
 
+/** Customers with a first purchase before `at` (LTV's buyers before `to`, churn's buyers before `from`). */
+export async function buyersBefore(db: Database, scope: KpiScope, at: Date): Promise<number> {
+  const row = await one(
+    db,
+    sql<{ buyers: number }>`
+      SELECT count(*)::int AS buyers FROM customers c
+      WHERE c.workspace_id = ${scope.workspaceId} AND c.first_purchase_at < ${at} ${segmentOfCustomers(scope)}`,
+  );
+  return row.buyers;
+}
+
 /**
- * Customers active when the window starts, and how many of them cancelled within it. Active at
- * `from`: a first purchase before `from`, and not churned then — churned meaning their latest
- * cancellation before `from` has no purchase or renewal after it (before `from`).
- * "Churned at `from`" is a customer_churn_periods period open at `from`.
+ * Of the customers who bought before the window starts, those churned then, and those not
+ * churned then who cancelled within it. Churned at `from`: their latest cancellation before
+ * `from` has no purchase or renewal after it (before `from`) — a customer_churn_periods period
+ * open at `from`.
  */
 export async function churnCounts(db: Database, scope: KpiScope, w: Window) {
   const ws = scope.workspaceId;
   const openAtStart = sql`p.started_at < ${w.from} AND (p.ended_at IS NULL OR p.ended_at >= ${w.from})`;
   const row = await one(
     db,
-    sql<{ bought: number; churned: number; cancelled: number }>`
+    sql<{ churned: number; cancelled: number }>`
       SELECT
-        (SELECT count(*)::int FROM customers c
-          WHERE c.workspace_id = ${ws} AND c.first_purchase_at < ${w.from} ${segmentOfCustomers(scope)}) AS bought,
         (SELECT count(*)::int FROM customer_churn_periods p
           WHERE p.workspace_id = ${ws} AND ${openAtStart} ${inSegment(scope, sql`p.customer_id`)}) AS churned,
         -- The window's cancellations are few: each customer probed (index-only) for a purchase
@@ -35,7 +44,7 @@ export async function churnCounts(db: Database, scope: KpiScope, w: Window) {
                             WHERE p.workspace_id = ${ws} AND p.customer_id = e.customer_id AND ${openAtStart})
             ${inSegment(scope, sql`e.customer_id`)}) AS cancelled`,
   );
-  return { active: row.bought - row.churned, cancelled: row.cancelled };
+  return { churned: row.churned, cancelled: row.cancelled };
 }
 
 export interface PurchaseWindow {
@@ -121,24 +130,27 @@ export async function cohortRevenue(
 }
 
 /**
- * Revenue (workspace currency) of every purchase before `at`, and the customers with a first
- * purchase before `at`. Read from the customers' running totals minus the purchases since `at`,
- * so "as of now" costs a pass over customers, not over every purchase ever.
+ * The running revenue totals of the customers with a purchase (workspace currency): every
+ * purchase ever, whatever the window, so a request reads it once.
  */
-export async function revenueBefore(db: Database, scope: KpiScope, at: Date) {
+export async function revenueTotal(db: Database, scope: KpiScope): Promise<number> {
   const row = await one(
     db,
-    sql<{ total: string | null; since: string | null; buyers: number }>`
-      SELECT
-        (SELECT sum(c.revenue_total) FROM customers c
-          WHERE c.workspace_id = ${scope.workspaceId} AND c.first_purchase_at IS NOT NULL
-            ${segmentOfCustomers(scope)}) AS total,
-        (SELECT sum(p.amount) FROM purchase_categories p
-          WHERE p.workspace_id = ${scope.workspaceId} AND p.currency = ${scope.currency}
-            AND p.occurred_at >= ${at} ${inSegment(scope, sql`p.customer_id`)}) AS since,
-        (SELECT count(*)::int FROM customers c
-          WHERE c.workspace_id = ${scope.workspaceId} AND c.first_purchase_at < ${at}
-            ${segmentOfCustomers(scope)}) AS buyers`,
+    sql<{ total: string | null }>`
+      SELECT sum(c.revenue_total) AS total FROM customers c
+      WHERE c.workspace_id = ${scope.workspaceId} AND c.first_purchase_at IS NOT NULL ${segmentOfCustomers(scope)}`,
   );
-  return { revenue: (num(row.total) ?? 0) - (num(row.since) ?? 0), buyers: row.buyers };
+  return num(row.total) ?? 0;
+}
+
+/** Revenue (workspace currency) of the purchases at or after `at`: subtracted from the total, the revenue before `at`. */
+export async function revenueSince(db: Database, scope: KpiScope, at: Date): Promise<number> {
+  const row = await one(
+    db,
+    sql<{ since: string | null }>`
+      SELECT sum(p.amount) AS since FROM purchase_categories p
+      WHERE p.workspace_id = ${scope.workspaceId} AND p.currency = ${scope.currency}
+        AND p.occurred_at >= ${at} ${inSegment(scope, sql`p.customer_id`)}`,
+  );
+  return num(row.since) ?? 0;
 }
