@@ -1,5 +1,9 @@
--- Per-customer rollups for the costly KPIs (churn, cross-sell, lead time), so a 30-day summary
--- reads a window's rows index-only instead of probing each customer's history.
+-- Rollups for the costly KPIs, so a 30-day summary reads a window's rows index-only instead of
+-- probing each customer's history or fetching each event's jsonb:
+--  per customer — churn periods; per purchase (purchase_categories) — amount, whether it adds a
+--  category to the customer's first purchase, first contact after the sale (churn, revenue, LTV,
+--  cross-sell, lead time); per event — survey answers and support-ticket events (NPS, CES, CSAT,
+--  ticket KPIs), kept like purchase_categories (row per event, replaced on update, gone on delete).
 -- Exact, never stale: whenever a customer's purchases, renewals, cancellations or contacts change,
 -- that customer's rows are recomputed from the source rows in the writing transaction —
 --  - events: statement-level triggers (insert, update, delete; transition tables), so an idempotent
@@ -304,3 +308,56 @@ BEGIN
     PERFORM refresh_purchase_facts(v_workspaces, v_customers);
   END IF;
 END $$;
+
+-- Support-ticket events (opened, first response, resolved, reopened) in a narrow row each, for the
+-- same reason and kept the same way: the ticket KPIs group a window's events by ticket id and look
+-- each ticket's other events up, index-only instead of a heap fetch per event for its jsonb.
+CREATE TABLE ticket_events (
+  workspace_id uuid NOT NULL,
+  event_id uuid NOT NULL,
+  customer_id uuid NOT NULL,
+  ticket_id text,
+  type text NOT NULL,
+  occurred_at timestamptz NOT NULL,
+  PRIMARY KEY (workspace_id, event_id)
+);
+-- A window's openings or resolutions; one ticket's events.
+CREATE INDEX ticket_events_time_idx ON ticket_events (workspace_id, type, occurred_at)
+  INCLUDE (ticket_id, customer_id);
+CREATE INDEX ticket_events_ticket_idx ON ticket_events (workspace_id, ticket_id, occurred_at)
+  INCLUDE (type);
+
+CREATE FUNCTION ticket_events_after_change() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP IN ('UPDATE', 'DELETE') THEN
+    DELETE FROM ticket_events k
+    USING old_events o
+    WHERE o.type LIKE 'support\_ticket.%' AND k.workspace_id = o.workspace_id AND k.event_id = o.id;
+  END IF;
+  IF TG_OP IN ('INSERT', 'UPDATE') THEN
+    INSERT INTO ticket_events (workspace_id, event_id, customer_id, ticket_id, type, occurred_at)
+    SELECT n.workspace_id, n.id, n.customer_id, n.properties ->> 'ticket_id', n.type, n.occurred_at
+    FROM new_events n
+    WHERE n.type LIKE 'support\_ticket.%';
+  END IF;
+  RETURN NULL;
+END $$;
+
+CREATE TRIGGER events_ticket_events_insert AFTER INSERT ON events
+  REFERENCING NEW TABLE AS new_events
+  FOR EACH STATEMENT EXECUTE FUNCTION ticket_events_after_change();
+CREATE TRIGGER events_ticket_events_update AFTER UPDATE ON events
+  REFERENCING OLD TABLE AS old_events NEW TABLE AS new_events
+  FOR EACH STATEMENT EXECUTE FUNCTION ticket_events_after_change();
+CREATE TRIGGER events_ticket_events_delete AFTER DELETE ON events
+  REFERENCING OLD TABLE AS old_events
+  FOR EACH STATEMENT EXECUTE FUNCTION ticket_events_after_change();
+
+INSERT INTO ticket_events (workspace_id, event_id, customer_id, ticket_id, type, occurred_at)
+SELECT e.workspace_id, e.id, e.customer_id, e.properties ->> 'ticket_id', e.type, e.occurred_at
+FROM events e
+WHERE e.type LIKE 'support\_ticket.%';
+
+-- Only the ticket KPIs used it; they read ticket_events now. One index less to write per ticket event.
+DROP INDEX events_ticket_idx;

@@ -233,6 +233,15 @@ export interface TemplateVersions {
   workspaceId: string;
 }
 
+export interface TicketEvents {
+  customerId: string;
+  eventId: string;
+  occurredAt: Timestamp;
+  ticketId: string | null;
+  type: string;
+  workspaceId: string;
+}
+
 export interface TouchpointAttempts {
   at: Timestamp;
   attempt: number;
@@ -351,6 +360,7 @@ export interface DB {
   surveyAnswers: SurveyAnswers;
   templates: Templates;
   templateVersions: TemplateVersions;
+  ticketEvents: TicketEvents;
   touchpointAttempts: TouchpointAttempts;
   touchpoints: Touchpoints;
   webhookDeliveries: WebhookDeliveries;
