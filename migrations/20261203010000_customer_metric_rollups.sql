@@ -361,3 +361,7 @@ WHERE e.type LIKE 'support\_ticket.%';
 
 -- Only the ticket KPIs used it; they read ticket_events now. One index less to write per ticket event.
 DROP INDEX events_ticket_idx;
+
+-- A segment's customers, erased ones included (they keep their segment, and KPIs keep counting
+-- them): the ids KPIs semi-join a segment against, and its buyers before an instant, index-only.
+CREATE INDEX customers_segment_members_idx ON customers (workspace_id, segment, first_purchase_at) INCLUDE (id);

@@ -26,11 +26,15 @@ export const UPSELL_TEMPLATE_PATTERN = '(upgrade|upsell|cross-sell)';
 /** How long after an offer a purchase counts as its conversion. */
 export const ATTRIBUTION_DAYS = 14;
 
-/** `AND <customer of alias> is in the segment`, or nothing without a segment. */
+/**
+ * `AND <customer id> is in the segment`, or nothing without a segment. A semi-join against the
+ * segment's customer ids (index-only in customers_segment_members_idx, hashed once per query), not
+ * a look-up of each row's customer.
+ */
 export function inSegment(scope: KpiScope, customerIdColumn: RawBuilder<unknown>): RawBuilder<unknown> {
   if (scope.segment === undefined) return sql``;
-  return sql`AND EXISTS (SELECT 1 FROM customers sc WHERE sc.workspace_id = ${scope.workspaceId}
-    AND sc.id = ${customerIdColumn} AND sc.segment = ${scope.segment})`;
+  return sql`AND ${customerIdColumn} IN (SELECT sc.id FROM customers sc
+    WHERE sc.workspace_id = ${scope.workspaceId} AND sc.segment = ${scope.segment})`;
 }
 
 export const segmentOfCustomers = (scope: KpiScope): RawBuilder<unknown> =>
