@@ -13,12 +13,12 @@ import {
   type Window,
 } from './metrics.repository.js';
 import {
-  buyersBefore,
+  buyersAndRevenue,
+  buyersSince,
   churnCounts,
   cohortRevenue,
   purchaseWindow,
   revenueSince,
-  revenueTotal,
 } from './purchase-kpis.repository.js';
 import { previousWindow } from './time-windows.js';
 
@@ -76,19 +76,27 @@ const purchases = (db: Database, scope: KpiScope, w: Window) =>
 
 const ALL_TIME: Window = { from: new Date(0), to: new Date(0) };
 
-/** Customers who bought before an instant: the previous window's LTV and this window's churn share one. */
-const buyers = (db: Database, scope: KpiScope, at: Date) =>
-  once(scope, 'buyers', { from: at, to: at }, () => buyersBefore(db, scope, at));
+/** Every buyer and their revenue: the same for every window, read once per request. */
+const allBuyers = (db: Database, scope: KpiScope) =>
+  once(scope, 'all-buyers', ALL_TIME, () => buyersAndRevenue(db, scope));
 
-/** Revenue of every purchase before `at`: the request's running total minus the purchases since. */
+/** Customers who bought before an instant: every buyer minus those whose first purchase is since. */
+async function buyers(db: Database, scope: KpiScope, at: Date) {
+  const [all, since] = await Promise.all([
+    allBuyers(db, scope),
+    once(scope, 'buyers-since', { from: at, to: at }, () => buyersSince(db, scope, at)),
+  ]);
+  return all.buyers - since;
+}
+
+/** Revenue of every purchase before `at`: the running total minus the purchases since. */
 async function revenueBefore(db: Database, scope: KpiScope, at: Date) {
-  const [total, since, before] = await Promise.all([
-    // The same for every window: the key's window is a fixed placeholder.
-    once(scope, 'revenue-total', ALL_TIME, () => revenueTotal(db, scope)),
+  const [all, since, before] = await Promise.all([
+    allBuyers(db, scope),
     revenueSince(db, scope, at),
     buyers(db, scope, at),
   ]);
-  return { revenue: total - since, buyers: before };
+  return { revenue: all.revenue - since, buyers: before };
 }
 
 async function churnRate(db: Database, scope: KpiScope, w: Window) {

@@ -7,13 +7,13 @@ import { inSegment, type KpiScope, num, one, segmentOfCustomers, type Window } f
 // 20261203010000): customer_churn_periods, and per purchase in purchase_categories its amount,
 // whether it adds a category to the customer's first purchase, and its first contact after the sale.
 
-/** Customers with a first purchase before `at` (LTV's buyers before `to`, churn's buyers before `from`). */
-export async function buyersBefore(db: Database, scope: KpiScope, at: Date): Promise<number> {
+/** Customers whose first purchase is at or after `at`: few for a recent instant (an index range). */
+export async function buyersSince(db: Database, scope: KpiScope, at: Date): Promise<number> {
   const row = await one(
     db,
     sql<{ buyers: number }>`
       SELECT count(*)::int AS buyers FROM customers c
-      WHERE c.workspace_id = ${scope.workspaceId} AND c.first_purchase_at < ${at} ${segmentOfCustomers(scope)}`,
+      WHERE c.workspace_id = ${scope.workspaceId} AND c.first_purchase_at >= ${at} ${segmentOfCustomers(scope)}`,
   );
   return row.buyers;
 }
@@ -77,18 +77,28 @@ export async function purchaseWindow(db: Database, scope: KpiScope, w: Window): 
       contacted: number;
       leadHours: number | null;
     }>`
-      SELECT sum(p.amount) FILTER (WHERE ${inCurrency}) AS revenue,
-             count(*) FILTER (WHERE ${inCurrency})::int AS orders,
-             count(DISTINCT p.customer_id) FILTER (WHERE ${inCurrency})::int AS buyers,
-             count(DISTINCT p.customer_id)::int AS all_buyers,
-             count(DISTINCT p.customer_id) FILTER (WHERE p.adds_category)::int AS cross_buyers,
-             count(*)::int AS sales,
-             count(p.first_contact_at)::int AS contacted,
-             avg(extract(epoch FROM p.first_contact_at - p.occurred_at))::float8 / 3600 AS lead_hours
-      FROM purchase_categories p
-      WHERE p.workspace_id = ${scope.workspaceId}
-        AND p.occurred_at >= ${w.from} AND p.occurred_at < ${w.to}
-        ${inSegment(scope, sql`p.customer_id`)}`,
+      SELECT sum(x.revenue) AS revenue,
+             coalesce(sum(x.orders), 0)::int AS orders,
+             count(*) FILTER (WHERE x.orders > 0)::int AS buyers,
+             count(*)::int AS all_buyers,
+             count(*) FILTER (WHERE x.crosses)::int AS cross_buyers,
+             coalesce(sum(x.sales), 0)::int AS sales,
+             coalesce(sum(x.contacted), 0)::int AS contacted,
+             (sum(x.lead_seconds) / nullif(sum(x.contacted), 0))::float8 / 3600 AS lead_hours
+      -- Per customer first (one hash aggregate), so the distinct counts need no sorts.
+      FROM (
+        SELECT sum(p.amount) FILTER (WHERE ${inCurrency}) AS revenue,
+               count(*) FILTER (WHERE ${inCurrency}) AS orders,
+               bool_or(p.adds_category) AS crosses,
+               count(*) AS sales,
+               count(p.first_contact_at) AS contacted,
+               sum(extract(epoch FROM p.first_contact_at - p.occurred_at)) AS lead_seconds
+        FROM purchase_categories p
+        WHERE p.workspace_id = ${scope.workspaceId}
+          AND p.occurred_at >= ${w.from} AND p.occurred_at < ${w.to}
+          ${inSegment(scope, sql`p.customer_id`)}
+        GROUP BY p.customer_id
+      ) x`,
   );
   return {
     revenue: num(row.revenue) ?? 0,
@@ -130,17 +140,21 @@ export async function cohortRevenue(
 }
 
 /**
- * The running revenue totals of the customers with a purchase (workspace currency): every
- * purchase ever, whatever the window, so a request reads it once.
+ * The customers who ever bought, and the sum of their running revenue totals (workspace currency):
+ * the same whatever the window, so a request reads them once; "before `at`" subtracts what
+ * happened since.
  */
-export async function revenueTotal(db: Database, scope: KpiScope): Promise<number> {
+export async function buyersAndRevenue(
+  db: Database,
+  scope: KpiScope,
+): Promise<{ buyers: number; revenue: number }> {
   const row = await one(
     db,
-    sql<{ total: string | null }>`
-      SELECT sum(c.revenue_total) AS total FROM customers c
+    sql<{ buyers: number; total: string | null }>`
+      SELECT count(*)::int AS buyers, sum(c.revenue_total) AS total FROM customers c
       WHERE c.workspace_id = ${scope.workspaceId} AND c.first_purchase_at IS NOT NULL ${segmentOfCustomers(scope)}`,
   );
-  return num(row.total) ?? 0;
+  return { buyers: row.buyers, revenue: num(row.total) ?? 0 };
 }
 
 /** Revenue (workspace currency) of the purchases at or after `at`: subtracted from the total, the revenue before `at`. */
