@@ -99,23 +99,30 @@ export async function surveyScores(
  * them who bought within ATTRIBUTION_DAYS after one of those offers.
  */
 export async function upsellCounts(db: Database, scope: KpiScope, w: Window) {
+  const ws = scope.workspaceId;
+  const attribution = sql`make_interval(days => ${ATTRIBUTION_DAYS})`;
+  // Conversions by a join, not a probe per offer: the purchases between the first offer and 14
+  // days after the last (index-only in the purchase_categories rollup) hash-joined to the offers
+  // by customer.
   return one(
     db,
     sql<{ offered: number; converted: number }>`
-      SELECT count(DISTINCT t.customer_id)::int AS offered,
-             -- Probed in the purchase_categories rollup (every purchase event, narrow): index-only,
-             -- where the events timeline needed a heap fetch per row to check the type.
-             count(DISTINCT t.customer_id) FILTER (WHERE EXISTS (
-               SELECT 1 FROM purchase_categories p
-               WHERE p.workspace_id = t.workspace_id AND p.customer_id = t.customer_id
-                 AND p.occurred_at > coalesce(t.sent_at, t.completed_at)
-                 AND p.occurred_at <= coalesce(t.sent_at, t.completed_at) + make_interval(days => ${ATTRIBUTION_DAYS})
-             ))::int AS converted
-      FROM touchpoints t
-      WHERE t.workspace_id = ${scope.workspaceId}
-        AND coalesce(t.sent_at, t.completed_at) >= ${w.from} AND coalesce(t.sent_at, t.completed_at) < ${w.to}
-        AND t.template_key ~ ${sql.lit(UPSELL_TEMPLATE_PATTERN)}
-        ${inSegment(scope, sql`t.customer_id`)}`,
+      WITH offers AS MATERIALIZED (
+        SELECT t.customer_id, coalesce(t.sent_at, t.completed_at) AS at
+        FROM touchpoints t
+        WHERE t.workspace_id = ${ws}
+          AND coalesce(t.sent_at, t.completed_at) >= ${w.from} AND coalesce(t.sent_at, t.completed_at) < ${w.to}
+          AND t.template_key ~ ${sql.lit(UPSELL_TEMPLATE_PATTERN)}
+          ${inSegment(scope, sql`t.customer_id`)}
+      )
+      SELECT
+        (SELECT count(DISTINCT customer_id)::int FROM offers) AS offered,
+        (SELECT count(DISTINCT o.customer_id)::int
+         FROM offers o
+         JOIN purchase_categories p ON p.workspace_id = ${ws} AND p.customer_id = o.customer_id
+           AND p.occurred_at > o.at AND p.occurred_at <= o.at + ${attribution}
+         WHERE p.occurred_at > (SELECT min(at) FROM offers)
+           AND p.occurred_at <= (SELECT max(at) FROM offers) + ${attribution}) AS converted`,
   );
 }
 
