@@ -12,14 +12,8 @@ import {
   upsellCounts,
   type Window,
 } from './metrics.repository.js';
-import {
-  buyersAndRevenue,
-  buyersSince,
-  churnCounts,
-  cohortRevenue,
-  purchaseWindow,
-  revenueSince,
-} from './purchase-kpis.repository.js';
+import { cohortRevenue } from './purchase-kpis.repository.js';
+import { activeAndCancelled, once, purchases, revenueBefore } from './shared-queries.js';
 import { previousWindow } from './time-windows.js';
 
 export type KpiUnit = 'score' | 'percent' | 'currency' | 'hours' | 'count';
@@ -52,59 +46,8 @@ const hours = (value: number | null, count: number): number | null =>
 const WINDOW = 'in the window [from, to)';
 const SEGMENT = 'With `segment`, only customers whose current segment is that one.';
 
-// Several KPIs share a query (churn, retention and LTV read the same counts): within one
-// request (one scope object) each query runs once per window.
-const shared = new WeakMap<KpiScope, Map<string, Promise<unknown>>>();
-function once<T>(scope: KpiScope, name: string, w: Window, run: () => Promise<T>): Promise<T> {
-  let memo = shared.get(scope);
-  if (!memo) {
-    memo = new Map();
-    shared.set(scope, memo);
-  }
-  const key = `${name}:${w.from.getTime()}:${w.to.getTime()}`;
-  let result = memo.get(key) as Promise<T> | undefined;
-  if (!result) {
-    result = run();
-    memo.set(key, result);
-  }
-  return result;
-}
-
-/** The window's purchases, read once per request and window (four KPIs and the next window's revenue retention). */
-const purchases = (db: Database, scope: KpiScope, w: Window) =>
-  once(scope, 'purchases', w, () => purchaseWindow(db, scope, w));
-
-const ALL_TIME: Window = { from: new Date(0), to: new Date(0) };
-
-/** Every buyer and their revenue: the same for every window, read once per request. */
-const allBuyers = (db: Database, scope: KpiScope) =>
-  once(scope, 'all-buyers', ALL_TIME, () => buyersAndRevenue(db, scope));
-
-/** Customers who bought before an instant: every buyer minus those whose first purchase is since. */
-async function buyers(db: Database, scope: KpiScope, at: Date) {
-  const [all, since] = await Promise.all([
-    allBuyers(db, scope),
-    once(scope, 'buyers-since', { from: at, to: at }, () => buyersSince(db, scope, at)),
-  ]);
-  return all.buyers - since;
-}
-
-/** Revenue of every purchase before `at`: the running total minus the purchases since. */
-async function revenueBefore(db: Database, scope: KpiScope, at: Date) {
-  const [all, since, before] = await Promise.all([
-    allBuyers(db, scope),
-    revenueSince(db, scope, at),
-    buyers(db, scope, at),
-  ]);
-  return { revenue: all.revenue - since, buyers: before };
-}
-
 async function churnRate(db: Database, scope: KpiScope, w: Window) {
-  const [bought, { churned, cancelled }] = await Promise.all([
-    buyers(db, scope, w.from),
-    once(scope, 'churn', w, () => churnCounts(db, scope, w)),
-  ]);
-  const active = bought - churned;
+  const { active, cancelled } = await activeAndCancelled(db, scope, w);
   return { active, cancelled, churn: percent(cancelled, active) };
 }
 
