@@ -1,9 +1,11 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, createWorkspace, startTestApp, type TestApp } from './helpers/app.js';
 import { TestClock } from './helpers/clock.js';
 import { postEvents } from './helpers/metrics.js';
 
-// Cross-sell, upsell and churn read the purchase_categories rollup, kept by triggers on events: these
+// Cross-sell, upsell and churn read the purchase_categories rollup; NPS, CES and CSAT read
+// survey_answers; the ticket KPIs read ticket_events. All three are kept by triggers on events, kept by triggers on events: these
 // cases change it after the fact (a late first purchase, a duplicate, a segment change, an
 // erasure) and the KPI must follow exactly, with no refresh.
 
@@ -136,5 +138,65 @@ describe('KPIs read from the purchase_categories rollup', () => {
       { type: 'renewal', at: '2026-10-01T12:00:00Z', customer: 'd' },
     ]);
     expect((await churn()).details).toEqual({ active: 3, cancelled: 1 });
+  });
+
+  it('survey and ticket KPIs follow late and out-of-order events, a duplicate, a deleted event and erasure', async () => {
+    const { id, key: own } = await createWorkspace(t.app);
+    const value = async (name: string) => {
+      const response = await call(t.app, 'GET', `/v1/metrics/${name}?${NOV}`, own);
+      expect(response.statusCode, response.body).toBe(200);
+      return response.json().value;
+    };
+    const post = async (event: Record<string, unknown>, status = 'accepted') => {
+      const response = await call(t.app, 'POST', '/v1/events/batch', own, { events: [event] });
+      expect(response.json().results[0].status).toBe(status);
+    };
+    const ticket = (kind: string, at: string) => ({
+      id: `t1-${kind}`,
+      type: `support_ticket.${kind}`,
+      occurred_at: at,
+      customer: { id: 'k' },
+      properties: { ticket_id: 'T1' },
+    });
+    // The resolution first: no opening yet, so no resolved ticket to time.
+    await post(ticket('resolved', '2026-11-05T12:00:00Z'));
+    expect(await value('time-to-resolution')).toBeNull();
+    // The opening arrives late: 24 h to resolve, never reopened.
+    await post(ticket('opened', '2026-11-04T12:00:00Z'));
+    await post(ticket('first_response', '2026-11-04T18:00:00Z'));
+    expect(await value('time-to-resolution')).toBe(24);
+    expect(await value('first-response-time')).toBe(6);
+    expect(await value('first-contact-resolution')).toBe(100);
+    // Reopened (sent twice: the second is a duplicate), then that event deleted.
+    await post(ticket('reopened', '2026-11-06T12:00:00Z'));
+    await post(ticket('reopened', '2026-11-06T12:00:00Z'), 'duplicate');
+    expect(await value('first-contact-resolution')).toBe(0);
+    await sql`DELETE FROM events WHERE workspace_id = ${id} AND type = 'support_ticket.reopened'`.execute(
+      t.deps.db,
+    );
+    expect(await value('first-contact-resolution')).toBe(100);
+
+    // NPS: the latest answer counts; a late, older answer does not replace it.
+    const nps = (n: string, at: string, score: number) => ({
+      id: `nps-${n}`,
+      type: 'survey_response',
+      occurred_at: at,
+      customer: { id: 'p' },
+      properties: { survey: 'nps', score, comment: 'personal words' },
+    });
+    await post(nps('late', '2026-11-05T12:00:00Z', 10));
+    await post(nps('early', '2026-11-03T12:00:00Z', 0));
+    expect(await value('nps')).toBe(100);
+    // The latest deleted: the earlier detractor is now the latest.
+    await sql`DELETE FROM events WHERE workspace_id = ${id} AND external_id = 'nps-late'`.execute(t.deps.db);
+    expect(await value('nps')).toBe(-100);
+
+    // Erasure scrubs comments but keeps survey, score and ticket id: nothing moves.
+    expect((await call(t.app, 'DELETE', '/v1/customers/p', own)).statusCode).toBe(204);
+    expect((await call(t.app, 'DELETE', '/v1/customers/k', own)).statusCode).toBe(204);
+    expect(await value('nps')).toBe(-100);
+    expect(await value('time-to-resolution')).toBe(24);
+    expect(await value('first-response-time')).toBe(6);
+    expect(await value('first-contact-resolution')).toBe(100);
   });
 });

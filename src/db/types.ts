@@ -61,6 +61,13 @@ export interface CalendarFeeds {
   workspaceId: string;
 }
 
+export interface CustomerChurnPeriods {
+  customerId: string;
+  endedAt: Timestamp | null;
+  startedAt: Timestamp;
+  workspaceId: string;
+}
+
 export interface CustomerErasures {
   customerId: string;
   erasedAt: Timestamp;
@@ -174,9 +181,13 @@ export interface PlaybookVersions {
 }
 
 export interface PurchaseCategories {
+  addsCategory: Generated<boolean>;
+  amount: Numeric | null;
   categories: string[];
+  currency: string | null;
   customerId: string;
   eventId: string;
+  firstContactAt: Timestamp | null;
   occurredAt: Timestamp;
   stringCategories: string[];
   workspaceId: string;
@@ -188,6 +199,15 @@ export interface StepVariantOverrides {
   ruleId: string | null;
   stepKey: string;
   variant: string;
+  workspaceId: string;
+}
+
+export interface SurveyAnswers {
+  customerId: string;
+  eventId: string;
+  occurredAt: Timestamp;
+  score: number | null;
+  survey: string | null;
   workspaceId: string;
 }
 
@@ -210,6 +230,15 @@ export interface TemplateVersions {
   document: Json;
   templateId: string;
   version: number;
+  workspaceId: string;
+}
+
+export interface TicketEvents {
+  customerId: string;
+  eventId: string;
+  occurredAt: Timestamp;
+  ticketId: string | null;
+  type: string;
   workspaceId: string;
 }
 
@@ -319,6 +348,7 @@ export interface DB {
   alertRules: AlertRules;
   apiKeys: ApiKeys;
   calendarFeeds: CalendarFeeds;
+  customerChurnPeriods: CustomerChurnPeriods;
   customerErasures: CustomerErasures;
   customers: Customers;
   enrollments: Enrollments;
@@ -329,8 +359,10 @@ export interface DB {
   playbookVersions: PlaybookVersions;
   purchaseCategories: PurchaseCategories;
   stepVariantOverrides: StepVariantOverrides;
+  surveyAnswers: SurveyAnswers;
   templates: Templates;
   templateVersions: TemplateVersions;
+  ticketEvents: TicketEvents;
   touchpointAttempts: TouchpointAttempts;
   touchpoints: Touchpoints;
   webhookDeliveries: WebhookDeliveries;

@@ -5,6 +5,7 @@
 // BENCH_SCALE=0.1 seeds a tenth, for quick iterations; BENCH_REQUESTS sets the sample size.
 // BENCH_KEEP_DB=1 keeps the seeded database (posvenda_bench_metrics_keep_<scale>) between runs and
 // seeds it only when empty; new migrations still apply to it when the service starts.
+// BENCH_DB=<name> names that kept database instead (to keep two apart, e.g. two builds compared).
 import { availableParallelism, loadavg } from 'node:os';
 import pg from 'pg';
 import { build, databaseUrl, dropDatabase, freePort, type RunningProcess, startProcess } from './harness.js';
@@ -181,7 +182,7 @@ function printLatencies(title: string, rows: readonly Latency[], target: string)
 export async function run(): Promise<boolean> {
   build();
   const database = KEEP_DB
-    ? `posvenda_bench_metrics_keep_${String(SCALE).replace('.', '_')}`
+    ? (process.env.BENCH_DB ?? `posvenda_bench_metrics_keep_${String(SCALE).replace('.', '_')}`)
     : `posvenda_bench_metrics_${process.pid}`;
   const env = {
     DATABASE_URL: databaseUrl(database),

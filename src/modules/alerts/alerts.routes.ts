@@ -2,8 +2,16 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type, { type Static } from 'typebox';
 import { AUTH_PROBLEMS, IdParams, ListOf, ListQuery, problems } from '../../http/schemas.js';
 import type { AlertRuleRow } from './alerts.repository.js';
-import { AlertRule, AlertRuleBody } from './alerts.schemas.js';
-import { type AlertsContext, createAlertRule, listRules, removeAlertRule } from './alerts.service.js';
+import { AlertRule, AlertRuleBody, VariantOverride, VariantOverrideParams } from './alerts.schemas.js';
+import {
+  type AlertsContext,
+  clearOverride,
+  createAlertRule,
+  listOverrides,
+  listRules,
+  removeAlertRule,
+} from './alerts.service.js';
+import type { VariantOverrideRow } from './variant-overrides.js';
 
 const tags = ['alerts'];
 
@@ -23,6 +31,16 @@ function present(row: AlertRuleRow): Static<typeof AlertRule> {
       last_evaluated_at: row.lastEvaluatedAt?.toISOString() ?? null,
       last_triggered_at: row.lastTriggeredAt?.toISOString() ?? null,
     },
+    created_at: row.createdAt.toISOString(),
+  };
+}
+
+function presentOverride(row: VariantOverrideRow): Static<typeof VariantOverride> {
+  return {
+    playbook: row.playbookKey,
+    step: row.stepKey,
+    variant: row.variant,
+    rule_id: row.ruleId,
     created_at: row.createdAt.toISOString(),
   };
 }
@@ -83,6 +101,45 @@ export const alertsRoutes: FastifyPluginAsyncTypebox<{ ctx: AlertsContext }> = a
     },
     async (request, reply) => {
       await removeAlertRule(ctx, request.principal.workspaceId, request.params.id);
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.get(
+    '/variant-overrides',
+    {
+      config: { access: 'read' },
+      schema: {
+        tags,
+        operationId: 'listVariantOverrides',
+        summary: 'Playbook steps switched to a template variant by alert actions',
+        description:
+          "Each entry overrides the weighted choice of variant for the step's touchpoints until it is deleted; " +
+          'a later switch of the same step replaces it. Ordered by playbook and step key.',
+        querystring: ListQuery,
+        response: { 200: ListOf(VariantOverride), ...problems(...AUTH_PROBLEMS) },
+      },
+    },
+    async (request) => {
+      const result = await listOverrides(ctx, request.principal.workspaceId, request.query);
+      return { data: result.data.map(presentOverride), next_cursor: result.next_cursor };
+    },
+  );
+
+  app.delete(
+    '/variant-overrides/:playbook/:step',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags,
+        operationId: 'deleteVariantOverride',
+        summary: "Clear a step's variant override: its touchpoints go back to the weighted choice",
+        params: VariantOverrideParams,
+        response: { 204: Type.Null({ description: 'Cleared' }), ...problems(...AUTH_PROBLEMS, 404) },
+      },
+    },
+    async (request, reply) => {
+      await clearOverride(ctx, request.principal.workspaceId, request.params.playbook, request.params.step);
       return reply.code(204).send(null);
     },
   );

@@ -112,3 +112,36 @@ export const AlertRule = Type.Object(
     ],
   },
 );
+
+export const VariantOverride = Type.Object(
+  {
+    playbook: Type.String({ description: 'Key of the playbook.' }),
+    step: Type.String({ description: 'Key of the step.' }),
+    variant: Type.String({
+      description: "The template variant the step's touchpoints use instead of the weighted choice.",
+    }),
+    rule_id: Nullable(
+      Type.String({
+        format: 'uuid',
+        description: 'The alert rule whose action set it (kept when the rule is deleted).',
+      }),
+    ),
+    created_at: Timestamp,
+  },
+  {
+    examples: [
+      {
+        playbook: 'onboarding',
+        step: 'upgrade-offer',
+        variant: 'b',
+        rule_id: '019a9a6e-1f00-7000-8000-000000000001',
+        created_at: '2026-11-20T13:00:00.000Z',
+      },
+    ],
+  },
+);
+
+export const VariantOverrideParams = Type.Object({
+  playbook: Type.String({ minLength: 1, maxLength: 64 }),
+  step: Type.String({ minLength: 1, maxLength: 64 }),
+});

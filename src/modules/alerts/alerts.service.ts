@@ -15,6 +15,7 @@ import {
   listAlertRules,
   type SwitchVariantAction,
 } from './alerts.repository.js';
+import { deleteVariantOverride, listVariantOverrides } from './variant-overrides.js';
 
 export interface AlertsContext {
   readonly db: Database;
@@ -135,4 +136,25 @@ export async function listRules(
 
 export async function removeAlertRule(ctx: AlertsContext, workspaceId: string, id: string): Promise<void> {
   if (!(await deleteAlertRule(ctx.db, workspaceId, id))) throw notFound('alert rule');
+}
+
+/** The steps switched to a variant by alert actions, by playbook and step key. */
+export async function listOverrides(
+  ctx: AlertsContext,
+  workspaceId: string,
+  query: { readonly limit: number; readonly cursor?: string },
+) {
+  const after = decodeCursor(query.cursor, ['playbook', 'step']);
+  const rows = await listVariantOverrides(ctx.db, workspaceId, { limit: query.limit + 1, after });
+  return page(rows, query.limit, (row) => ({ playbook: row.playbookKey, step: row.stepKey }));
+}
+
+/** Clears a step's override (its touchpoints go back to the weighted choice); 404 when it has none. */
+export async function clearOverride(
+  ctx: AlertsContext,
+  workspaceId: string,
+  playbook: string,
+  step: string,
+): Promise<void> {
+  if (!(await deleteVariantOverride(ctx.db, workspaceId, playbook, step))) throw notFound('variant override');
 }

@@ -55,3 +55,49 @@ export async function setVariantOverride(
     )
     .execute();
 }
+
+export interface VariantOverrideRow {
+  readonly playbookKey: string;
+  readonly stepKey: string;
+  readonly variant: string;
+  readonly ruleId: string | null;
+  readonly createdAt: Date;
+}
+
+/** A workspace's overrides by playbook and step key, after the cursor's (playbook, step). */
+export async function listVariantOverrides(
+  db: Db,
+  workspaceId: string,
+  options: { readonly limit: number; readonly after?: { readonly playbook: string; readonly step: string } },
+): Promise<VariantOverrideRow[]> {
+  let query = db
+    .selectFrom('stepVariantOverrides')
+    .select(['playbookKey', 'stepKey', 'variant', 'ruleId', 'createdAt'])
+    .where('workspaceId', '=', workspaceId);
+  const after = options.after;
+  if (after) {
+    query = query.where((eb) =>
+      eb.or([
+        eb('playbookKey', '>', after.playbook),
+        eb.and([eb('playbookKey', '=', after.playbook), eb('stepKey', '>', after.step)]),
+      ]),
+    );
+  }
+  return query.orderBy('playbookKey').orderBy('stepKey').limit(options.limit).execute();
+}
+
+/** Removes a step's override, so its touchpoints go back to the weighted choice; false when there was none. */
+export async function deleteVariantOverride(
+  db: Db,
+  workspaceId: string,
+  playbookKey: string,
+  stepKey: string,
+): Promise<boolean> {
+  const result = await db
+    .deleteFrom('stepVariantOverrides')
+    .where('workspaceId', '=', workspaceId)
+    .where('playbookKey', '=', playbookKey)
+    .where('stepKey', '=', stepKey)
+    .executeTakeFirst();
+  return (result.numDeletedRows ?? 0n) > 0n;
+}

@@ -2,22 +2,19 @@ import type { Database } from '../../db/client.js';
 import type { KpiKey } from '../workspaces/settings.js';
 import {
   ATTRIBUTION_DAYS,
-  churnCounts,
-  crossSellCounts,
   firstResponseHours,
   type KpiScope,
-  leadTimeHours,
   npsCounts,
-  purchaseTotals,
   resolutionCounts,
   responseHours,
-  revenueBefore,
-  revenueRetentionTotals,
   surveyScores,
   UPSELL_TEMPLATE_PATTERN,
   upsellCounts,
   type Window,
 } from './metrics.repository.js';
+import { cohortRevenue } from './purchase-kpis.repository.js';
+import { activeAndCancelled, once, purchases, revenueBefore } from './shared-queries.js';
+import { previousWindow } from './time-windows.js';
 
 export type KpiUnit = 'score' | 'percent' | 'currency' | 'hours' | 'count';
 
@@ -49,26 +46,8 @@ const hours = (value: number | null, count: number): number | null =>
 const WINDOW = 'in the window [from, to)';
 const SEGMENT = 'With `segment`, only customers whose current segment is that one.';
 
-// Several KPIs share a query (churn, retention and LTV read the same counts): within one
-// request (one scope object) each query runs once per window.
-const shared = new WeakMap<KpiScope, Map<string, Promise<unknown>>>();
-function once<T>(scope: KpiScope, name: string, w: Window, run: () => Promise<T>): Promise<T> {
-  let memo = shared.get(scope);
-  if (!memo) {
-    memo = new Map();
-    shared.set(scope, memo);
-  }
-  const key = `${name}:${w.from.getTime()}:${w.to.getTime()}`;
-  let result = memo.get(key) as Promise<T> | undefined;
-  if (!result) {
-    result = run();
-    memo.set(key, result);
-  }
-  return result;
-}
-
 async function churnRate(db: Database, scope: KpiScope, w: Window) {
-  const { active, cancelled } = await once(scope, 'churn', w, () => churnCounts(db, scope, w));
+  const { active, cancelled } = await activeAndCancelled(db, scope, w);
   return { active, cancelled, churn: percent(cancelled, active) };
 }
 
@@ -121,10 +100,16 @@ export const KPIS: readonly KpiDefinition[] = [
       `from), from); their purchase revenue ${WINDOW} ÷ their purchase revenue in that previous window × 100 ` +
       `(workspace currency; may exceed 100). No such revenue → no_data. ${SEGMENT}`,
     async compute(db, scope, w) {
-      const { cohort, before, after } = await revenueRetentionTotals(db, scope, w);
+      // The cohort's revenue and size in the previous window are that window's revenue and buyers.
+      const previous = previousWindow(w);
+      const [cohort, after] = await Promise.all([
+        purchases(db, scope, previous),
+        cohortRevenue(db, scope, w, previous),
+      ]);
+      const before = cohort.revenue;
       return {
         value: percent(after, before),
-        details: { cohort, previous_revenue: round2(before), retained_revenue: round2(after) },
+        details: { cohort: cohort.buyers, previous_revenue: round2(before), retained_revenue: round2(after) },
       };
     },
   },
@@ -139,7 +124,7 @@ export const KPIS: readonly KpiDefinition[] = [
     async compute(db, scope, w) {
       const [history, window, churn] = await Promise.all([
         revenueBefore(db, scope, w.to),
-        once(scope, 'purchases', w, () => purchaseTotals(db, scope, w)),
+        purchases(db, scope, w),
         churnRate(db, scope, w),
       ]);
       const perBuyer = window.buyers > 0 ? window.revenue / window.buyers : null;
@@ -163,7 +148,7 @@ export const KPIS: readonly KpiDefinition[] = [
     unit: 'currency',
     formula: `Revenue of purchases ${WINDOW} ÷ their number (workspace currency; purchases in other currencies are left out). No purchase → no_data. ${SEGMENT}`,
     async compute(db, scope, w) {
-      const { revenue, orders } = await once(scope, 'purchases', w, () => purchaseTotals(db, scope, w));
+      const { revenue, orders } = await purchases(db, scope, w);
       return { value: ratio(revenue, orders), details: { revenue: round2(revenue), orders } };
     },
   },
@@ -188,8 +173,11 @@ export const KPIS: readonly KpiDefinition[] = [
       'include (that first purchase itself does not count) ÷ buyers in the window × 100. Categories come from ' +
       `\`products[].category\`. No buyer → no_data. ${SEGMENT}`,
     async compute(db, scope, w) {
-      const { buyers, crossers } = await crossSellCounts(db, scope, w);
-      return { value: percent(crossers, buyers), details: { buyers, cross_buyers: crossers } };
+      const { allBuyers, crossBuyers } = await purchases(db, scope, w);
+      return {
+        value: percent(crossBuyers, allBuyers),
+        details: { buyers: allBuyers, cross_buyers: crossBuyers },
+      };
     },
   },
   {
@@ -268,8 +256,8 @@ export const KPIS: readonly KpiDefinition[] = [
       'reached the customer at or after it (sent, or task completed); the mean over purchases that have ' +
       `one (details.purchases counts them all). None → no_data. ${SEGMENT}`,
     async compute(db, scope, w) {
-      const { sales, count, hours: h } = await leadTimeHours(db, scope, w);
-      return { value: hours(h, count), details: { purchases: sales, contacted: count } };
+      const { sales, contacted, leadHours } = await purchases(db, scope, w);
+      return { value: hours(leadHours, contacted), details: { purchases: sales, contacted } };
     },
   },
 ];

@@ -26,27 +26,34 @@ export const UPSELL_TEMPLATE_PATTERN = '(upgrade|upsell|cross-sell)';
 /** How long after an offer a purchase counts as its conversion. */
 export const ATTRIBUTION_DAYS = 14;
 
-/** `AND <customer of alias> is in the segment`, or nothing without a segment. */
-function inSegment(scope: KpiScope, customerIdColumn: RawBuilder<unknown>): RawBuilder<unknown> {
+/**
+ * `AND <customer id> is in the segment`, or nothing without a segment. A semi-join against the
+ * segment's customer ids (index-only in customers_segment_members_idx, hashed once per query), not
+ * a look-up of each row's customer.
+ */
+export function inSegment(scope: KpiScope, customerIdColumn: RawBuilder<unknown>): RawBuilder<unknown> {
   if (scope.segment === undefined) return sql``;
-  return sql`AND EXISTS (SELECT 1 FROM customers sc WHERE sc.workspace_id = ${scope.workspaceId}
-    AND sc.id = ${customerIdColumn} AND sc.segment = ${scope.segment})`;
+  return sql`AND ${customerIdColumn} IN (SELECT sc.id FROM customers sc
+    WHERE sc.workspace_id = ${scope.workspaceId} AND sc.segment = ${scope.segment})`;
 }
 
-const segmentOfCustomers = (scope: KpiScope): RawBuilder<unknown> =>
+export const segmentOfCustomers = (scope: KpiScope): RawBuilder<unknown> =>
   scope.segment === undefined ? sql`` : sql`AND c.segment = ${scope.segment}`;
 
-async function one<T>(db: Database, query: RawBuilder<T>): Promise<T> {
+export async function one<T>(db: Database, query: RawBuilder<T>): Promise<T> {
   const result = await query.execute(db);
   const row = result.rows[0];
   if (row === undefined) throw new Error('aggregate query returned no row');
   return row;
 }
 
-const num = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
+export const num = (value: unknown): number | null =>
+  value === null || value === undefined ? null : Number(value);
 
 /** Latest NPS answer per customer in the window: how many answered, promoters (9–10), detractors (0–6). */
 export async function npsCounts(db: Database, scope: KpiScope, w: Window) {
+  // Read from the survey_answers rollup (one narrow row per answer, kept by triggers on events):
+  // index-only, no jsonb fetched from the events heap.
   const row = await one(
     db,
     sql<{ answered: number; promoters: number; detractors: number }>`
@@ -54,13 +61,12 @@ export async function npsCounts(db: Database, scope: KpiScope, w: Window) {
              count(*) FILTER (WHERE score >= 9)::int AS promoters,
              count(*) FILTER (WHERE score <= 6)::int AS detractors
       FROM (
-        SELECT DISTINCT ON (e.customer_id) (e.properties ->> 'score')::int AS score
-        FROM events e
-        WHERE e.workspace_id = ${scope.workspaceId} AND e.type = 'survey_response'
-          AND e.properties ->> 'survey' = 'nps'
-          AND e.occurred_at >= ${w.from} AND e.occurred_at < ${w.to}
-          ${inSegment(scope, sql`e.customer_id`)}
-        ORDER BY e.customer_id, e.occurred_at DESC, e.id DESC
+        SELECT DISTINCT ON (a.customer_id) a.score
+        FROM survey_answers a
+        WHERE a.workspace_id = ${scope.workspaceId} AND a.survey = 'nps'
+          AND a.occurred_at >= ${w.from} AND a.occurred_at < ${w.to}
+          ${inSegment(scope, sql`a.customer_id`)}
+        ORDER BY a.customer_id, a.occurred_at DESC, a.event_id DESC
       ) latest`,
   );
   return row;
@@ -78,130 +84,14 @@ export async function surveyScores(
     db,
     sql<{ answers: number; total: number | null; high: number }>`
       SELECT count(*)::int AS answers,
-             sum((e.properties ->> 'score')::int)::float8 AS total,
-             count(*) FILTER (WHERE (e.properties ->> 'score')::int >= ${atLeast})::int AS high
-      FROM events e
-      WHERE e.workspace_id = ${scope.workspaceId} AND e.type = 'survey_response'
-        AND e.properties ->> 'survey' = ${survey}
-        AND e.occurred_at >= ${w.from} AND e.occurred_at < ${w.to}
-        ${inSegment(scope, sql`e.customer_id`)}`,
+             sum(a.score)::float8 AS total,
+             count(*) FILTER (WHERE a.score >= ${atLeast})::int AS high
+      FROM survey_answers a
+      WHERE a.workspace_id = ${scope.workspaceId} AND a.survey = ${survey}
+        AND a.occurred_at >= ${w.from} AND a.occurred_at < ${w.to}
+        ${inSegment(scope, sql`a.customer_id`)}`,
   );
   return { answers: row.answers, total: num(row.total) ?? 0, high: row.high };
-}
-
-/**
- * Customers active when the window starts, and how many of them cancelled within it. Active at
- * `from`: a first purchase before `from`, and not churned then — churned meaning their latest
- * cancellation before `from` has no purchase or renewal after it (before `from`).
- */
-export async function churnCounts(db: Database, scope: KpiScope, w: Window) {
-  const ws = scope.workspaceId;
-  const row = await one(
-    db,
-    sql<{ bought: number; churned: number; cancelled: number }>`
-      WITH last_cancel AS (
-        SELECT e.customer_id, max(e.occurred_at) AS at
-        FROM events e
-        WHERE e.workspace_id = ${ws} AND e.type = 'cancellation' AND e.occurred_at < ${w.from}
-          ${inSegment(scope, sql`e.customer_id`)}
-        GROUP BY e.customer_id
-      ),
-      last_renewal AS (
-        SELECT e.customer_id, max(e.occurred_at) AS at
-        FROM events e
-        WHERE e.workspace_id = ${ws} AND e.type = 'renewal' AND e.occurred_at < ${w.from}
-        GROUP BY e.customer_id
-      ),
-      -- Churned at the start: a purchase before it (so a first one), and neither a purchase nor
-      -- a renewal after the latest cancellation. The latest purchase before the start is one
-      -- index-only probe in the purchase_categories rollup, so the wide customers rows are not
-      -- read; renewals are aggregated index-only.
-      churned_at_start AS (
-        SELECT lc.customer_id
-        FROM last_cancel lc
-        CROSS JOIN LATERAL (
-          SELECT p.occurred_at AS at FROM purchase_categories p
-          WHERE p.workspace_id = ${ws} AND p.customer_id = lc.customer_id AND p.occurred_at < ${w.from}
-          ORDER BY p.occurred_at DESC
-          LIMIT 1
-        ) lp
-        LEFT JOIN last_renewal lr ON lr.customer_id = lc.customer_id
-        WHERE lp.at <= lc.at AND (lr.at IS NULL OR lr.at <= lc.at)
-      )
-      SELECT
-        (SELECT count(*)::int FROM customers c
-          WHERE c.workspace_id = ${ws} AND c.first_purchase_at < ${w.from} ${segmentOfCustomers(scope)}) AS bought,
-        (SELECT count(*)::int FROM churned_at_start) AS churned,
-        (SELECT count(DISTINCT e.customer_id)::int FROM events e
-          JOIN customers c ON c.workspace_id = ${ws} AND c.id = e.customer_id
-          WHERE e.workspace_id = ${ws} AND e.type = 'cancellation'
-            AND e.occurred_at >= ${w.from} AND e.occurred_at < ${w.to}
-            AND c.first_purchase_at < ${w.from} ${segmentOfCustomers(scope)}
-            AND e.customer_id NOT IN (SELECT customer_id FROM churned_at_start)) AS cancelled`,
-  );
-  return { active: row.bought - row.churned, cancelled: row.cancelled };
-}
-
-/** Purchases in the workspace currency within the window: revenue, orders, distinct buyers. */
-export async function purchaseTotals(db: Database, scope: KpiScope, w: Window) {
-  const row = await one(
-    db,
-    sql<{ revenue: string | null; orders: number; buyers: number }>`
-      SELECT sum(e.amount) AS revenue, count(*)::int AS orders, count(DISTINCT e.customer_id)::int AS buyers
-      FROM events e
-      WHERE e.workspace_id = ${scope.workspaceId} AND e.type = 'purchase' AND e.currency = ${scope.currency}
-        AND e.occurred_at >= ${w.from} AND e.occurred_at < ${w.to}
-        ${inSegment(scope, sql`e.customer_id`)}`,
-  );
-  return { revenue: num(row.revenue) ?? 0, orders: row.orders, buyers: row.buyers };
-}
-
-/**
- * The cohort of customers who bought in the previous window of equal length: their revenue
- * then, and their revenue in this window.
- */
-export async function revenueRetentionTotals(db: Database, scope: KpiScope, w: Window) {
-  const previousFrom = new Date(w.from.getTime() - (w.to.getTime() - w.from.getTime()));
-  // Both windows aggregated per customer from index-only scans, then hash-joined: probing each
-  // cohort customer's timeline instead was a random heap read per customer.
-  const perCustomer = (from: Date, to: Date) => sql`
-    SELECT e.customer_id, sum(e.amount) AS revenue
-    FROM events e
-    WHERE e.workspace_id = ${scope.workspaceId} AND e.type = 'purchase' AND e.currency = ${scope.currency}
-      AND e.occurred_at >= ${from} AND e.occurred_at < ${to}
-      ${inSegment(scope, sql`e.customer_id`)}
-    GROUP BY e.customer_id`;
-  const row = await one(
-    db,
-    sql<{ cohort: number; before: string | null; after: string | null }>`
-      SELECT count(*)::int AS cohort, sum(p.revenue) AS before, sum(c.revenue) AS after
-      FROM (${perCustomer(previousFrom, w.from)}) p
-      LEFT JOIN (${perCustomer(w.from, w.to)}) c ON c.customer_id = p.customer_id`,
-  );
-  return { cohort: row.cohort, before: num(row.before) ?? 0, after: num(row.after) ?? 0 };
-}
-
-/**
- * Revenue (workspace currency) of every purchase before `at`, and the customers with a first
- * purchase before `at`. Read from the customers' running totals minus the purchases since `at`,
- * so "as of now" costs a pass over customers, not over every purchase ever.
- */
-export async function revenueBefore(db: Database, scope: KpiScope, at: Date) {
-  const row = await one(
-    db,
-    sql<{ total: string | null; since: string | null; buyers: number }>`
-      SELECT
-        (SELECT sum(c.revenue_total) FROM customers c
-          WHERE c.workspace_id = ${scope.workspaceId} AND c.first_purchase_at IS NOT NULL
-            ${segmentOfCustomers(scope)}) AS total,
-        (SELECT sum(e.amount) FROM events e
-          WHERE e.workspace_id = ${scope.workspaceId} AND e.type = 'purchase' AND e.currency = ${scope.currency}
-            AND e.occurred_at >= ${at} ${inSegment(scope, sql`e.customer_id`)}) AS since,
-        (SELECT count(*)::int FROM customers c
-          WHERE c.workspace_id = ${scope.workspaceId} AND c.first_purchase_at < ${at}
-            ${segmentOfCustomers(scope)}) AS buyers`,
-  );
-  return { revenue: (num(row.total) ?? 0) - (num(row.since) ?? 0), buyers: row.buyers };
 }
 
 /**
@@ -209,62 +99,30 @@ export async function revenueBefore(db: Database, scope: KpiScope, at: Date) {
  * them who bought within ATTRIBUTION_DAYS after one of those offers.
  */
 export async function upsellCounts(db: Database, scope: KpiScope, w: Window) {
+  const ws = scope.workspaceId;
+  const attribution = sql`make_interval(days => ${ATTRIBUTION_DAYS})`;
+  // Conversions by a join, not a probe per offer: the purchases between the first offer and 14
+  // days after the last (index-only in the purchase_categories rollup) hash-joined to the offers
+  // by customer.
   return one(
     db,
     sql<{ offered: number; converted: number }>`
-      SELECT count(DISTINCT t.customer_id)::int AS offered,
-             -- Probed in the purchase_categories rollup (every purchase event, narrow): index-only,
-             -- where the events timeline needed a heap fetch per row to check the type.
-             count(DISTINCT t.customer_id) FILTER (WHERE EXISTS (
-               SELECT 1 FROM purchase_categories p
-               WHERE p.workspace_id = t.workspace_id AND p.customer_id = t.customer_id
-                 AND p.occurred_at > coalesce(t.sent_at, t.completed_at)
-                 AND p.occurred_at <= coalesce(t.sent_at, t.completed_at) + make_interval(days => ${ATTRIBUTION_DAYS})
-             ))::int AS converted
-      FROM touchpoints t
-      WHERE t.workspace_id = ${scope.workspaceId}
-        AND coalesce(t.sent_at, t.completed_at) >= ${w.from} AND coalesce(t.sent_at, t.completed_at) < ${w.to}
-        AND t.template_key ~ ${sql.lit(UPSELL_TEMPLATE_PATTERN)}
-        ${inSegment(scope, sql`t.customer_id`)}`,
-  );
-}
-
-/**
- * Buyers of the window, and those of them who bought, in the window, a product category that
- * their first purchase ever did not have (the first purchase itself does not count).
- */
-export async function crossSellCounts(db: Database, scope: KpiScope, w: Window) {
-  const ws = scope.workspaceId;
-  // Read from the purchase_categories rollup (one narrow row per purchase event, kept by triggers
-  // on events in the writing transaction): index-only, no jsonb fetched from the events heap.
-  return one(
-    db,
-    sql<{ buyers: number; crossers: number }>`
-      WITH bought AS (
-        SELECT p.customer_id, p.event_id, p.categories
-        FROM purchase_categories p
-        WHERE p.workspace_id = ${ws}
-          AND p.occurred_at >= ${w.from} AND p.occurred_at < ${w.to}
-          ${inSegment(scope, sql`p.customer_id`)}
-      ),
-      buyers AS (SELECT DISTINCT customer_id FROM bought),
-      -- The first purchase ever: the smallest (occurred_at, event id), one index-only probe each.
-      firsts AS (
-        SELECT b.customer_id, f.event_id, f.string_categories
-        FROM buyers b
-        CROSS JOIN LATERAL (
-          SELECT f.event_id, f.string_categories FROM purchase_categories f
-          WHERE f.workspace_id = ${ws} AND f.customer_id = b.customer_id
-          ORDER BY f.occurred_at, f.event_id
-          LIMIT 1
-        ) f
+      WITH offers AS MATERIALIZED (
+        SELECT t.customer_id, coalesce(t.sent_at, t.completed_at) AS at
+        FROM touchpoints t
+        WHERE t.workspace_id = ${ws}
+          AND coalesce(t.sent_at, t.completed_at) >= ${w.from} AND coalesce(t.sent_at, t.completed_at) < ${w.to}
+          AND t.template_key ~ ${sql.lit(UPSELL_TEMPLATE_PATTERN)}
+          ${inSegment(scope, sql`t.customer_id`)}
       )
-      SELECT (SELECT count(*)::int FROM buyers) AS buyers,
-             (SELECT count(DISTINCT f.customer_id)::int
-              FROM firsts f
-              JOIN bought p ON p.customer_id = f.customer_id AND p.event_id <> f.event_id
-              WHERE NOT p.categories <@ f.string_categories
-             ) AS crossers`,
+      SELECT
+        (SELECT count(DISTINCT customer_id)::int FROM offers) AS offered,
+        (SELECT count(DISTINCT o.customer_id)::int
+         FROM offers o
+         JOIN purchase_categories p ON p.workspace_id = ${ws} AND p.customer_id = o.customer_id
+           AND p.occurred_at > o.at AND p.occurred_at <= o.at + ${attribution}
+         WHERE p.occurred_at > (SELECT min(at) FROM offers)
+           AND p.occurred_at <= (SELECT max(at) FROM offers) + ${attribution}) AS converted`,
   );
 }
 
@@ -287,6 +145,9 @@ export async function responseHours(db: Database, scope: KpiScope, w: Window) {
   return { count: row.contacts, hours: num(row.hours) };
 }
 
+// The ticket KPIs read the ticket_events rollup (one narrow row per support_ticket.* event, kept
+// by triggers on events): index-only, where the events needed a heap fetch each for the ticket id.
+
 /** Tickets opened in the window that have a first response: mean hours from opening to it. */
 export async function firstResponseHours(db: Database, scope: KpiScope, w: Window) {
   const ws = scope.workspaceId;
@@ -294,20 +155,19 @@ export async function firstResponseHours(db: Database, scope: KpiScope, w: Windo
     db,
     sql<{ tickets: number; hours: number | null }>`
       WITH opened AS (
-        SELECT e.properties ->> 'ticket_id' AS ticket, min(e.occurred_at) AS opened_at
-        FROM events e
-        WHERE e.workspace_id = ${ws} AND e.type = 'support_ticket.opened'
-          AND e.occurred_at >= ${w.from} AND e.occurred_at < ${w.to}
-          ${inSegment(scope, sql`e.customer_id`)}
+        SELECT k.ticket_id AS ticket, min(k.occurred_at) AS opened_at
+        FROM ticket_events k
+        WHERE k.workspace_id = ${ws} AND k.type = 'support_ticket.opened'
+          AND k.occurred_at >= ${w.from} AND k.occurred_at < ${w.to}
+          ${inSegment(scope, sql`k.customer_id`)}
         GROUP BY 1
       )
       SELECT count(r.at)::int AS tickets,
              avg(greatest(0, extract(epoch FROM r.at - o.opened_at)))::float8 / 3600 AS hours
       FROM opened o
       CROSS JOIN LATERAL (
-        SELECT min(x.occurred_at) AS at FROM events x
-        WHERE x.workspace_id = ${ws} AND x.type LIKE 'support\\_ticket.%'
-          AND x.properties ->> 'ticket_id' = o.ticket AND x.type = 'support_ticket.first_response'
+        SELECT min(x.occurred_at) AS at FROM ticket_events x
+        WHERE x.workspace_id = ${ws} AND x.ticket_id = o.ticket AND x.type = 'support_ticket.first_response'
       ) r`,
   );
   return { count: row.tickets, hours: num(row.hours) };
@@ -323,11 +183,11 @@ export async function resolutionCounts(db: Database, scope: KpiScope, w: Window)
     db,
     sql<{ resolved: number; hours: number | null; retained: number }>`
       WITH resolved AS (
-        SELECT e.properties ->> 'ticket_id' AS ticket, max(e.occurred_at) AS resolved_at
-        FROM events e
-        WHERE e.workspace_id = ${ws} AND e.type = 'support_ticket.resolved'
-          AND e.occurred_at >= ${w.from} AND e.occurred_at < ${w.to}
-          ${inSegment(scope, sql`e.customer_id`)}
+        SELECT k.ticket_id AS ticket, max(k.occurred_at) AS resolved_at
+        FROM ticket_events k
+        WHERE k.workspace_id = ${ws} AND k.type = 'support_ticket.resolved'
+          AND k.occurred_at >= ${w.from} AND k.occurred_at < ${w.to}
+          ${inSegment(scope, sql`k.customer_id`)}
         GROUP BY 1
       )
       SELECT count(*)::int AS resolved,
@@ -337,33 +197,10 @@ export async function resolutionCounts(db: Database, scope: KpiScope, w: Window)
       CROSS JOIN LATERAL (
         SELECT min(x.occurred_at) FILTER (WHERE x.type = 'support_ticket.opened') AS opened_at,
                coalesce(bool_or(x.type = 'support_ticket.reopened'), false) AS reopened
-        FROM events x
-        WHERE x.workspace_id = ${ws} AND x.type LIKE 'support\\_ticket.%'
-          AND x.properties ->> 'ticket_id' = r.ticket AND x.occurred_at < ${w.to}
+        FROM ticket_events x
+        WHERE x.workspace_id = ${ws} AND x.ticket_id = r.ticket AND x.occurred_at < ${w.to}
       ) h
       WHERE h.opened_at IS NOT NULL`,
   );
   return { count: row.resolved, hours: num(row.hours), firstContact: row.retained };
-}
-
-/** Purchases in the window followed by a contact: mean hours from the sale to the first contact at or after it. */
-export async function leadTimeHours(db: Database, scope: KpiScope, w: Window) {
-  const row = await one(
-    db,
-    sql<{ sales: number; contacted: number; hours: number | null }>`
-      SELECT count(*)::int AS sales, count(c.at)::int AS contacted,
-             avg(extract(epoch FROM c.at - e.occurred_at))::float8 / 3600 AS hours
-      FROM events e
-      LEFT JOIN LATERAL (
-        SELECT coalesce(t.sent_at, t.completed_at) AS at FROM touchpoints t
-        WHERE t.workspace_id = e.workspace_id AND t.customer_id = e.customer_id
-          AND coalesce(t.sent_at, t.completed_at) >= e.occurred_at
-        ORDER BY coalesce(t.sent_at, t.completed_at)
-        LIMIT 1
-      ) c ON true
-      WHERE e.workspace_id = ${scope.workspaceId} AND e.type = 'purchase'
-        AND e.occurred_at >= ${w.from} AND e.occurred_at < ${w.to}
-        ${inSegment(scope, sql`e.customer_id`)}`,
-  );
-  return { sales: row.sales, count: row.contacted, hours: num(row.hours) };
 }

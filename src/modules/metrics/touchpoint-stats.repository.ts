@@ -37,35 +37,49 @@ export async function touchpointCounts(
   groupBy: readonly GroupField[],
   playbook?: string,
 ): Promise<TouchpointCounts[]> {
-  const columns = groupBy.map((field) => sql`t.${sql.ref(COLUMNS[field])} AS ${sql.ref(field)}`);
+  const columns = groupBy.map((field) => sql`tp.${sql.ref(COLUMNS[field])} AS ${sql.ref(field)}`);
   const select = columns.length > 0 ? sql`${sql.join(columns)},` : sql``;
   const groupClause =
     groupBy.length > 0
-      ? sql`GROUP BY ${sql.join(groupBy.map((field) => sql.ref(`t.${COLUMNS[field]}`)))}`
+      ? sql`GROUP BY ${sql.join(groupBy.map((field) => sql.ref(`tp.${COLUMNS[field]}`)))}`
       : sql``;
   const orderClause =
     groupBy.length > 0
       ? sql`ORDER BY ${sql.join(groupBy.map((field) => sql`${sql.ref(field)} NULLS LAST`))}`
       : sql``;
+  const attribution = sql`make_interval(days => ${ATTRIBUTION_DAYS})`;
+  // Conversions by a join, not a probe per touchpoint: the purchases between the first contact
+  // and 14 days after the last one (index-only in the purchase_categories rollup) hash-joined to
+  // the window's touchpoints by customer.
   const result = await sql<Record<string, string | number | null>>`
+    WITH tp AS MATERIALIZED (
+      SELECT t.id, t.customer_id, t.playbook_key, t.step_key, t.variant, t.channel, t.status,
+             t.delivered_at, t.opened_at, t.clicked_at, t.answered_at,
+             coalesce(t.sent_at, t.completed_at) AS contact_at
+      FROM touchpoints t
+      WHERE t.workspace_id = ${workspaceId} AND t.due_at >= ${w.from} AND t.due_at < ${w.to}
+        ${playbook === undefined ? sql`` : sql`AND t.playbook_key = ${playbook}`}
+    ),
+    converted AS (
+      SELECT DISTINCT tp.id
+      FROM tp
+      JOIN purchase_categories p ON p.workspace_id = ${workspaceId} AND p.customer_id = tp.customer_id
+        AND p.occurred_at > tp.contact_at AND p.occurred_at <= tp.contact_at + ${attribution}
+      WHERE p.occurred_at > (SELECT min(contact_at) FROM tp)
+        AND p.occurred_at <= (SELECT max(contact_at) FROM tp) + ${attribution}
+    )
     SELECT ${select}
       count(*)::int AS planned,
-      count(coalesce(t.sent_at, t.completed_at))::int AS sent,
-      count(t.delivered_at)::int AS delivered,
-      count(t.opened_at)::int AS opened,
-      count(t.clicked_at)::int AS clicked,
-      count(t.answered_at)::int AS answered,
-      count(*) FILTER (WHERE EXISTS (
-        SELECT 1 FROM events e
-        WHERE e.workspace_id = t.workspace_id AND e.customer_id = t.customer_id AND e.type = 'purchase'
-          AND e.occurred_at > coalesce(t.sent_at, t.completed_at)
-          AND e.occurred_at <= coalesce(t.sent_at, t.completed_at) + make_interval(days => ${ATTRIBUTION_DAYS})
-      ))::int AS converted,
-      count(*) FILTER (WHERE t.status = 'skipped')::int AS skipped,
-      count(*) FILTER (WHERE t.status = 'failed')::int AS failed
-    FROM touchpoints t
-    WHERE t.workspace_id = ${workspaceId} AND t.due_at >= ${w.from} AND t.due_at < ${w.to}
-      ${playbook === undefined ? sql`` : sql`AND t.playbook_key = ${playbook}`}
+      count(tp.contact_at)::int AS sent,
+      count(tp.delivered_at)::int AS delivered,
+      count(tp.opened_at)::int AS opened,
+      count(tp.clicked_at)::int AS clicked,
+      count(tp.answered_at)::int AS answered,
+      count(c.id)::int AS converted,
+      count(*) FILTER (WHERE tp.status = 'skipped')::int AS skipped,
+      count(*) FILTER (WHERE tp.status = 'failed')::int AS failed
+    FROM tp
+    LEFT JOIN converted c ON c.id = tp.id
     ${groupClause}
     ${orderClause}
     LIMIT 5000`.execute(db);
