@@ -505,7 +505,7 @@ describe('DELETE /v1/customers/{id} (erasure)', () => {
         .executeTakeFirstOrThrow();
       await t.deps.db
         .updateTable('touchpoints')
-        .set({ content: JSON.stringify({ subject: `Hi Name ${who}` }) })
+        .set({ content: JSON.stringify({ subject: `Hi Name ${who}` }), outcomeNotes: `Name ${who} was kind` })
         .where('id', '=', first.id)
         .execute();
     }
@@ -547,7 +547,7 @@ describe('DELETE /v1/customers/{id} (erasure)', () => {
           .selectFrom('touchpoints')
           .select('content')
           .where('customerId', '=', customerId)
-          .where('content', 'is not', null)
+          .where((eb) => eb.or([eb('content', 'is not', null), eb('outcomeNotes', 'is not', null)]))
           .execute()
       ).length;
     expect(await contents(erasedId)).toBe(0);

@@ -214,17 +214,20 @@ export async function scrubCustomerEvents(db: Db, workspaceId: string, customerI
 }
 
 /**
- * Removes the rendered content (it quotes the person) from the customer's touchpoints. An
- * email being sent keeps it: its next attempt needs it, finds the customer erased, and skips.
+ * Removes what the customer's touchpoints say about the person: the rendered content (it quotes
+ * them) and the notes of task outcomes. An email being sent keeps its content: its next attempt
+ * needs it, finds the customer erased, and skips.
  */
 export async function scrubTouchpointContent(db: Db, workspaceId: string, customerId: string): Promise<void> {
   await db
     .updateTable('touchpoints')
-    .set({ content: null })
+    .set((eb) => ({
+      content: eb.case().when('status', '=', 'sending').then(eb.ref('content')).else(null).end(),
+      outcomeNotes: null,
+    }))
     .where('workspaceId', '=', workspaceId)
     .where('customerId', '=', customerId)
-    .where('content', 'is not', null)
-    .where('status', '!=', 'sending')
+    .where((eb) => eb.or([eb('content', 'is not', null), eb('outcomeNotes', 'is not', null)]))
     .execute();
 }
 
