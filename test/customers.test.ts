@@ -452,16 +452,17 @@ describe('DELETE /v1/customers/{id} (erasure)', () => {
 
   it('scrubs the person from its outgoing events and rendered touchpoints, and only theirs', async () => {
     const [id, other] = [uid('c'), uid('c')];
+    const person = (who: string) => ({
+      id: who,
+      name: `Name ${who}`,
+      email: `${who}@x.com`,
+      phone: '+5511999990000',
+      segment: 'smb',
+    });
     for (const who of [id, other]) {
       await post({
         ...event(who, 'delivery', 1),
-        customer: {
-          id: who,
-          name: `Name ${who}`,
-          email: `${who}@x.com`,
-          phone: '+5511999990000',
-          segment: 'smb',
-        },
+        customer: person(who),
       });
     }
     const { workspaceId } = await t.deps.db
@@ -479,13 +480,7 @@ describe('DELETE /v1/customers/{id} (erasure)', () => {
       ).id;
     const outgoing = (who: string) => ({
       touchpoint: { id: who === id ? 'tp-a' : 'tp-b', status: 'completed' },
-      customer: {
-        id: who,
-        name: `Name ${who}`,
-        email: `${who}@x.com`,
-        phone: '+5511999990000',
-        segment: 'smb',
-      },
+      customer: person(who),
       content: { subject: `Hello Name ${who}` },
       outcome: 'reached',
       notes: `Name ${who} asked for a discount`,
