@@ -8,6 +8,7 @@ import {
   setClock,
   stepOffset,
 } from './local-time.js';
+import { memoByText } from './memo.js';
 import { calendarZone } from './zones.js';
 
 /** Where and how a customer's days run: time zone, country (holidays), and the holiday data. */
@@ -56,29 +57,16 @@ function isoDate(year: number, month: number, day: number): string {
 }
 
 // Steps repeat the same few offsets and clock times on every event: parsed once each.
-const offsets = new Map<string, StepOffset>();
-const clocks = new Map<string, { readonly hour: number; readonly minute: number }>();
+const parseOffset = memoByText((text): StepOffset => {
+  const duration = Duration.fromISO(text);
+  if (!duration.isValid) throw new Error(`invalid ISO-8601 duration: ${text}`);
+  return stepOffset(duration);
+});
 
-function parseOffset(text: string): StepOffset {
-  let offset = offsets.get(text);
-  if (!offset) {
-    const duration = Duration.fromISO(text);
-    if (!duration.isValid) throw new Error(`invalid ISO-8601 duration: ${text}`);
-    offset = stepOffset(duration);
-    offsets.set(text, offset);
-  }
-  return offset;
-}
-
-function parseClock(text: string): { readonly hour: number; readonly minute: number } {
-  let clock = clocks.get(text);
-  if (!clock) {
-    const [hour, minute] = text.split(':').map(Number);
-    clock = { hour: hour ?? 0, minute: minute ?? 0 };
-    clocks.set(text, clock);
-  }
-  return clock;
-}
+const parseClock = memoByText((text): { readonly hour: number; readonly minute: number } => {
+  const [hour, minute] = text.split(':').map(Number);
+  return { hour: hour ?? 0, minute: minute ?? 0 };
+});
 
 /**
  * When a step falls due. `after` is added to the trigger time in the customer's zone, so

@@ -1,6 +1,7 @@
 import { Duration } from 'luxon';
 import { afterQuietHours, computeDueAt } from './calendar.js';
 import { holds } from './conditions.js';
+import { memoByText } from './memo.js';
 import {
   ACTIVITY_EVENTS,
   type CustomerState,
@@ -19,15 +20,7 @@ import { crossesThreshold, usageReading } from './usage.js';
 const DAY_MS = 24 * 3600 * 1000;
 
 // Re-entry waits (`{ after: "P90D" }`) in milliseconds, parsed once per text.
-const reentryWaits = new Map<string, number>();
-function reentryWaitMs(after: string): number {
-  let ms = reentryWaits.get(after);
-  if (ms === undefined) {
-    ms = Duration.fromISO(after).as('milliseconds');
-    reentryWaits.set(after, ms);
-  }
-  return ms;
-}
+const reentryWaitMs = memoByText((after) => Duration.fromISO(after).as('milliseconds'));
 
 /** The data conditions see: `{ customer, event }`, event fields in the API's snake_case. */
 function conditionData(state: CustomerState, event: EngineEvent) {

@@ -77,10 +77,7 @@ export async function listVariantOverrides(
   const after = options.after;
   if (after) {
     query = query.where((eb) =>
-      eb.or([
-        eb('playbookKey', '>', after.playbook),
-        eb.and([eb('playbookKey', '=', after.playbook), eb('stepKey', '>', after.step)]),
-      ]),
+      eb(eb.refTuple('playbookKey', 'stepKey'), '>', eb.tuple(after.playbook, after.step)),
     );
   }
   return query.orderBy('playbookKey').orderBy('stepKey').limit(options.limit).execute();

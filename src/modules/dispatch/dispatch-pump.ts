@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Clock } from '../../clock.js';
 import type { Database } from '../../db/client.js';
 import type { PeriodicTask } from '../../queue/periodic.js';
-import { lockDueTouchpoints, markQueued, touchpointsAwaitingJobs } from './dispatch.repository.js';
+import { lockDueTouchpoints, markQueued, touchpointsAwaitingJobs } from './dispatch-pump.repository.js';
 import { type DispatchJobData, type DispatchJobPolicy, dispatchJobs, withinMs } from './dispatch-queue.js';
 
 export interface PumpContext {

@@ -103,6 +103,36 @@ export function touchpointEventData(
   };
 }
 
+/** The touchpoint and customer fields of a touchpoint event, with the rendered content. */
+export async function touchpointEventSource(
+  db: Kysely<DB>,
+  workspaceId: string,
+  touchpointId: string,
+): Promise<(TouchpointEventSource & { readonly content: unknown }) | undefined> {
+  return db
+    .selectFrom('touchpoints as t')
+    .innerJoin('customers as c', (join) =>
+      join.onRef('c.workspaceId', '=', 't.workspaceId').onRef('c.id', '=', 't.customerId'),
+    )
+    .select([
+      't.id',
+      't.playbookKey',
+      't.stepKey',
+      't.channel',
+      't.dueAt',
+      't.status',
+      't.content',
+      'c.externalId as customerExternalId',
+      'c.name as customerName',
+      'c.email as customerEmail',
+      'c.phone as customerPhone',
+      'c.segment as customerSegment',
+    ])
+    .where('t.workspaceId', '=', workspaceId)
+    .where('t.id', '=', touchpointId)
+    .executeTakeFirst();
+}
+
 /**
  * Erasure: the customer's outgoing events — waiting to be relayed, or kept while their
  * deliveries are — lose what identifies the person (name, email, phone, rendered content, notes,

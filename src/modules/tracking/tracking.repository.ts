@@ -1,6 +1,5 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { DB } from '../../db/types.js';
-import type { TouchpointEventSource } from '../outbox/outbox.js';
 
 type Db = Kysely<DB> | Transaction<DB>;
 
@@ -88,34 +87,4 @@ export async function findTrackedTouchpoint(
       .where('t.id', '=', touchpointId)
       .executeTakeFirst()
   );
-}
-
-/** The touchpoint and customer fields of a touchpoint event, with the rendered content. */
-export async function touchpointEventSource(
-  db: Db,
-  workspaceId: string,
-  touchpointId: string,
-): Promise<(TouchpointEventSource & { readonly content: unknown }) | undefined> {
-  return db
-    .selectFrom('touchpoints as t')
-    .innerJoin('customers as c', (join) =>
-      join.onRef('c.workspaceId', '=', 't.workspaceId').onRef('c.id', '=', 't.customerId'),
-    )
-    .select([
-      't.id',
-      't.playbookKey',
-      't.stepKey',
-      't.channel',
-      't.dueAt',
-      't.status',
-      't.content',
-      'c.externalId as customerExternalId',
-      'c.name as customerName',
-      'c.email as customerEmail',
-      'c.phone as customerPhone',
-      'c.segment as customerSegment',
-    ])
-    .where('t.workspaceId', '=', workspaceId)
-    .where('t.id', '=', touchpointId)
-    .executeTakeFirst();
 }

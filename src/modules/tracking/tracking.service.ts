@@ -9,9 +9,9 @@ import { setConsent } from '../customers/customers.service.js';
 import { SURVEY_SCALES } from '../events/event-types.js';
 import { ingestEvent } from '../events/events.service.js';
 import type { EventPlanner } from '../events/planner.js';
-import { emitEvent, touchpointEventData } from '../outbox/outbox.js';
+import { emitEvent, touchpointEventData, touchpointEventSource } from '../outbox/outbox.js';
 import { isScoreOf, type SurveyKind, surveyKindOf } from './survey-kind.js';
-import { findTrackedTouchpoint, recordEngagement, touchpointEventSource } from './tracking.repository.js';
+import { findTrackedTouchpoint, recordEngagement } from './tracking.repository.js';
 import { type PageLanguage, pageLanguage } from './tracking-pages.js';
 import { type TrackingClaims, type TrackingKind, verifyTrackingToken } from './tracking-token.js';
 

@@ -1,6 +1,11 @@
 import { sql, type Transaction } from 'kysely';
 import type { DB } from '../../db/types.js';
-import { emitEvent, type TouchpointEventSource, touchpointEventData } from '../outbox/outbox.js';
+import {
+  emitEvent,
+  type TouchpointEventSource,
+  touchpointEventData,
+  touchpointEventSource,
+} from '../outbox/outbox.js';
 import { eventDeliveryTally } from './deliveries.repository.js';
 
 /**
@@ -63,7 +68,7 @@ export async function recordTouchpointSent(
   attempt: { readonly at: Date; readonly deliveryId: string },
 ): Promise<void> {
   const { at, deliveryId } = attempt;
-  const result = await sql<TouchpointEventSource & { contentText: string | null }>`
+  const result = await sql<TouchpointEventSource & { content: unknown }>`
     WITH tp AS (
       UPDATE touchpoints
       SET attempts = attempts + 1, status = 'sent', sent_at = ${at}, delivered_at = ${at},
@@ -78,17 +83,10 @@ export async function recordTouchpointSent(
     SELECT tp.id, tp.playbook_key AS "playbookKey", tp.step_key AS "stepKey", tp.channel,
            tp.due_at AS "dueAt", tp.status, c.external_id AS "customerExternalId",
            c.name AS "customerName", c.email AS "customerEmail", c.phone AS "customerPhone",
-           c.segment AS "customerSegment", tp.content::text AS "contentText"
+           c.segment AS "customerSegment", tp.content
     FROM tp JOIN customers c ON c.workspace_id = tp.workspace_id AND c.id = tp.customer_id`.execute(trx);
-  const row = result.rows[0];
-  if (!row) return;
-  const { contentText, ...source } = row;
-  await emitEvent(trx, {
-    workspaceId,
-    type: 'touchpoint.sent',
-    at,
-    data: touchpointEventData(source, contentText === null ? null : JSON.parse(contentText)),
-  });
+  const source = result.rows[0];
+  if (source) await emitTouchpointEvent(trx, workspaceId, source, 'touchpoint.sent', at);
 }
 
 /** Settles the touchpoint `failed` with a reason and emits `touchpoint.failed`. */
@@ -107,7 +105,9 @@ export async function settleTouchpointFailed(
     .where('status', '=', 'sending')
     .returning('id')
     .executeTakeFirst();
-  if (settled) await emitTouchpointEvent(trx, workspaceId, touchpointId, 'touchpoint.failed', at, { reason });
+  if (!settled) return;
+  const source = await touchpointEventSource(trx, workspaceId, touchpointId);
+  if (source) await emitTouchpointEvent(trx, workspaceId, source, 'touchpoint.failed', at, { reason });
 }
 
 /**
@@ -140,40 +140,10 @@ export async function settleIfAllFailed(
 async function emitTouchpointEvent(
   trx: Transaction<DB>,
   workspaceId: string,
-  touchpointId: string,
+  source: TouchpointEventSource & { readonly content: unknown },
   type: 'touchpoint.sent' | 'touchpoint.failed',
   at: Date,
   extra: Readonly<Record<string, unknown>> = {},
 ): Promise<void> {
-  const row = await trx
-    .selectFrom('touchpoints as t')
-    .innerJoin('customers as c', (j) =>
-      j.onRef('c.workspaceId', '=', 't.workspaceId').onRef('c.id', '=', 't.customerId'),
-    )
-    .select([
-      't.id',
-      't.playbookKey',
-      't.stepKey',
-      't.channel',
-      't.dueAt',
-      't.status',
-      'c.externalId as customerExternalId',
-      'c.name as customerName',
-      'c.email as customerEmail',
-      'c.phone as customerPhone',
-      'c.segment as customerSegment',
-      // As text: rendered content carries the shop's own keys, which must not be camel-cased.
-      sql<string | null>`t.content::text`.as('contentText'),
-    ])
-    .where('t.workspaceId', '=', workspaceId)
-    .where('t.id', '=', touchpointId)
-    .executeTakeFirstOrThrow();
-  const { contentText, ...source } = row;
-  const content: unknown = contentText === null ? null : JSON.parse(contentText);
-  await emitEvent(trx, {
-    workspaceId,
-    type,
-    at,
-    data: touchpointEventData(source satisfies TouchpointEventSource, content, extra),
-  });
+  await emitEvent(trx, { workspaceId, type, at, data: touchpointEventData(source, source.content, extra) });
 }

@@ -4,12 +4,8 @@ import type { Deps } from '../../deps.js';
 import type { PeriodicTask } from '../../queue/periodic.js';
 import type { QueueConsumer } from '../../queue/worker-host.js';
 import { type OverdueDelivery, overdueDeliveries } from './deliveries.repository.js';
-import {
-  DEFAULT_RETRY_SCHEDULE_MS,
-  DEFAULT_TIMEOUT_MS,
-  type DeliveryContext,
-  deliverWebhook,
-} from './delivery.service.js';
+import { deliverWebhook } from './delivery.service.js';
+import { DEFAULT_RETRY_SCHEDULE_MS, DEFAULT_TIMEOUT_MS, type DeliveryContext } from './delivery-attempt.js';
 import { type QueuedDelivery, relayOutbox } from './outbox-relay.js';
 import { pruneWebhookHistory } from './retention.js';
 import { webhookMetrics } from './webhook-metrics.js';

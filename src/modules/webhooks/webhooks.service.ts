@@ -7,7 +7,7 @@ import { uuidv7 } from '../../ids.js';
 import type { Secrets } from '../../secrets.js';
 import { checkHost, hostOf } from './address-guard.js';
 import { cancelPendingDeliveries } from './deliveries.repository.js';
-import { settleCancelled } from './delivery.service.js';
+import { settleCancelled } from './delivery-attempt.js';
 import { attemptsOf, findDelivery, listDeliveries, requeueDelivery } from './delivery-log.repository.js';
 import { generateSecret, sealSecret } from './webhook-secret.js';
 import {
