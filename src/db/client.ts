@@ -1,5 +1,6 @@
 import { CamelCasePlugin, Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import { prepareStatements } from './prepared-statements.js';
 import type { DB } from './types.js';
 
 export type Database = Kysely<DB>;
@@ -28,7 +29,11 @@ export function createDb(databaseUrl: string, options: DbOptions = {}): Database
   pool.on('error', () => {});
   // Nor one checked out between two statements (a transaction waiting on the planner): its
   // next statement fails instead, and the request answers 503.
-  pool.on('connect', (client) => client.on('error', () => {}));
+  // Every client names Kysely's statements, so Postgres parses and plans them once per connection.
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+    prepareStatements(client);
+  });
   // Column names are camel-cased; the keys inside jsonb values are data (event properties,
   // settings) and must come back exactly as stored.
   return new Kysely<DB>({

@@ -41,3 +41,21 @@ export function calendarZone(name: string): IANAZone {
   }
   return zone;
 }
+
+// Zone names checked before the memo starts over: customers' zones are data, not a fixed set.
+const MAX_CHECKED = 10_000;
+const checked = new Map<string, boolean>();
+
+/**
+ * Whether a name is a valid IANA zone, remembered per name: luxon's check builds an
+ * `Intl.DateTimeFormat` each time, and every rendered message asks it.
+ */
+export function isValidZone(name: string): boolean {
+  let valid = checked.get(name);
+  if (valid === undefined) {
+    valid = IANAZone.isValidZone(name);
+    if (checked.size >= MAX_CHECKED) checked.clear();
+    checked.set(name, valid);
+  }
+  return valid;
+}

@@ -1,5 +1,6 @@
 import type { Context } from 'liquidjs';
-import { DateTime, IANAZone } from 'luxon';
+import { DateTime } from 'luxon';
+import { isValidZone } from '../../rules/zones.js';
 import { firstName } from './render-context.js';
 
 /** What filters need to know about the render in progress (locale, zone, currency, now). */
@@ -50,6 +51,35 @@ function toDateTime(value: unknown, env: FilterEnv): DateTime | undefined {
   return dt.setZone(env.timezone).setLocale(env.locale);
 }
 
+// Intl formatters are costly to build (a fraction of a millisecond each) and a message uses
+// the same few: each is built once per locale and options. Bounded, since locales are data.
+const MAX_FORMATTERS = 1_000;
+const formatters = new Map<string, Intl.NumberFormat | Intl.DateTimeFormat>();
+
+function cachedFormatter<T extends Intl.NumberFormat | Intl.DateTimeFormat>(key: string, build: () => T): T {
+  let formatter = formatters.get(key);
+  if (!formatter) {
+    formatter = build();
+    if (formatters.size >= MAX_FORMATTERS) formatters.clear();
+    formatters.set(key, formatter);
+  }
+  return formatter as T;
+}
+
+function numberFormat(locale: string, options: Intl.NumberFormatOptions): Intl.NumberFormat {
+  return cachedFormatter(
+    `n|${locale}|${JSON.stringify(options)}`,
+    () => new Intl.NumberFormat(locale, options),
+  );
+}
+
+function dateTimeFormat(locale: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  return cachedFormatter(
+    `d|${locale}|${JSON.stringify(options)}`,
+    () => new Intl.DateTimeFormat(locale, options),
+  );
+}
+
 const STYLES = ['short', 'medium', 'long', 'full'] as const;
 type Style = (typeof STYLES)[number];
 const isStyle = (value: unknown): value is Style => STYLES.includes(value as Style);
@@ -61,11 +91,9 @@ function money(this: FilterImpl, value: unknown, currency?: unknown): string {
   if (amount === undefined) return '';
   const code = typeof currency === 'string' && currency !== '' ? currency.toUpperCase() : env.currency;
   try {
-    return spaces(new Intl.NumberFormat(env.locale, { style: 'currency', currency: code }).format(amount));
+    return spaces(numberFormat(env.locale, { style: 'currency', currency: code }).format(amount));
   } catch {
-    return spaces(
-      new Intl.NumberFormat(env.locale, { style: 'currency', currency: env.currency }).format(amount),
-    );
+    return spaces(numberFormat(env.locale, { style: 'currency', currency: env.currency }).format(amount));
   }
 }
 
@@ -80,7 +108,7 @@ function number(this: FilterImpl, value: unknown, digits?: unknown): string {
   if (n === undefined) return '';
   const d = digitsOf(digits, -1);
   const options = d < 0 ? {} : { minimumFractionDigits: d, maximumFractionDigits: d };
-  return spaces(new Intl.NumberFormat(envOf(this).locale, options).format(n));
+  return spaces(numberFormat(envOf(this).locale, options).format(n));
 }
 
 /** `{{ 80 | percent }}` → "80%": the value is on a 0–100 scale, like usage.percent. */
@@ -89,7 +117,7 @@ function percent(this: FilterImpl, value: unknown, digits?: unknown): string {
   if (n === undefined) return '';
   const d = digitsOf(digits, 0);
   return spaces(
-    new Intl.NumberFormat(envOf(this).locale, {
+    numberFormat(envOf(this).locale, {
       style: 'percent',
       minimumFractionDigits: 0,
       maximumFractionDigits: d,
@@ -109,9 +137,7 @@ function formatDate(impl: FilterImpl, value: unknown, format: unknown, kind: 'da
       : kind === 'time'
         ? { timeStyle: style === 'full' || style === 'long' ? 'short' : style }
         : { dateStyle: style, timeStyle: 'short' };
-  return spaces(
-    new Intl.DateTimeFormat(env.locale, { ...options, timeZone: env.timezone }).format(dt.toJSDate()),
-  );
+  return spaces(dateTimeFormat(env.locale, { ...options, timeZone: env.timezone }).format(dt.toJSDate()));
 }
 
 /** `{{ event.occurred_at | date }}` → "20 de novembro de 2026" in the customer's zone; styles short|medium|long|full or luxon tokens. */
@@ -155,8 +181,8 @@ export const POSVENDA_FILTERS = {
 
 /** The zone dates are shown in: the customer's when valid, else the workspace's. */
 export function displayZone(customerZone: string | null | undefined, workspaceZone: string): string {
-  if (customerZone && IANAZone.isValidZone(customerZone)) return customerZone;
-  return IANAZone.isValidZone(workspaceZone) ? workspaceZone : 'UTC';
+  if (customerZone && isValidZone(customerZone)) return customerZone;
+  return isValidZone(workspaceZone) ? workspaceZone : 'UTC';
 }
 
 /**
