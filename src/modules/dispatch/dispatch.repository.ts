@@ -1,5 +1,6 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { DB } from '../../db/types.js';
+import { statusIn } from '../touchpoints/status-guard.js';
 
 type Db = Kysely<DB> | Transaction<DB>;
 
@@ -205,7 +206,7 @@ export async function changeTouchpoint(
     })
     .where('workspaceId', '=', workspaceId)
     .where('id', '=', id)
-    .where('status', 'in', from)
+    .where(statusIn(from))
     .returning('attempts')
     .executeTakeFirst();
   return row?.attempts;

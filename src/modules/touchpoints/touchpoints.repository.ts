@@ -1,5 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { DB } from '../../db/types.js';
+import { statusIn } from './status-guard.js';
 
 type Db = Kysely<DB> | Transaction<DB>;
 
@@ -102,7 +103,7 @@ export async function cancelTouchpoint(
     .set({ status: 'cancelled', statusReason: reason, updatedAt: at })
     .where('workspaceId', '=', workspaceId)
     .where('id', '=', id)
-    .where('status', 'in', from)
+    .where(statusIn(from))
     .executeTakeFirst();
   return (result.numUpdatedRows ?? 0n) > 0n;
 }
@@ -192,7 +193,7 @@ export async function recordTaskOutcome(
     .where('workspaceId', '=', workspaceId)
     .where('id', '=', id)
     .where('channel', '=', 'task')
-    .where('status', '=', 'pending')
+    .where(statusIn(['pending']))
     .executeTakeFirst();
   return (result.numUpdatedRows ?? 0n) > 0n;
 }

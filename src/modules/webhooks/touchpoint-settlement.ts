@@ -6,6 +6,7 @@ import {
   touchpointEventData,
   touchpointEventSource,
 } from '../outbox/outbox.js';
+import { statusIn } from '../touchpoints/status-guard.js';
 import { eventDeliveryTally } from './deliveries.repository.js';
 
 /**
@@ -37,7 +38,7 @@ export async function recordTouchpointAttempt(
     .set((eb) => ({ attempts: eb('attempts', '+', 1), updatedAt: attempt.at }))
     .where('workspaceId', '=', workspaceId)
     .where('id', '=', touchpointId)
-    .where('status', '=', 'sending')
+    .where(statusIn(['sending']))
     .returning('attempts')
     .executeTakeFirst();
   if (!row) return;
@@ -73,7 +74,7 @@ export async function recordTouchpointSent(
       UPDATE touchpoints
       SET attempts = attempts + 1, status = 'sent', sent_at = ${at}, delivered_at = ${at},
           status_reason = NULL, updated_at = ${at}
-      WHERE workspace_id = ${workspaceId} AND id = ${touchpointId} AND status = 'sending'
+      WHERE workspace_id = ${workspaceId} AND id = ${touchpointId} AND (status = 'sending') IS TRUE
       RETURNING workspace_id, id, customer_id, attempts, playbook_key, step_key, channel, due_at, status, content
     ), logged AS (
       INSERT INTO touchpoint_attempts (workspace_id, touchpoint_id, attempt, at, status, error, provider_message_id)
@@ -102,7 +103,7 @@ export async function settleTouchpointFailed(
     .set({ status: 'failed', statusReason: reason, updatedAt: at })
     .where('workspaceId', '=', workspaceId)
     .where('id', '=', touchpointId)
-    .where('status', '=', 'sending')
+    .where(statusIn(['sending']))
     .returning('id')
     .executeTakeFirst();
   if (!settled) return;
@@ -127,7 +128,7 @@ export async function settleIfAllFailed(
     .select('id')
     .where('workspaceId', '=', workspaceId)
     .where('id', '=', touchpointId)
-    .where('status', '=', 'sending')
+    .where(statusIn(['sending']))
     .forUpdate()
     .executeTakeFirst();
   if (!locked) return;
