@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uuidv7 } from '../src/ids.js';
-import { relayOutbox } from '../src/modules/webhooks/outbox-relay.js';
+import { emitEvent } from '../src/modules/outbox/outbox.js';
+import { relayCursor, relayOutbox } from '../src/modules/webhooks/outbox-relay.js';
 import { createWebhookQueue, enqueueDeliveries } from '../src/modules/webhooks/webhooks.jobs.js';
 import { call, createWorkspace, problemOf, type TestApp } from './helpers/app.js';
 import { type Receiver, waitFor } from './helpers/webhook-receiver.js';
@@ -330,6 +331,50 @@ describe('webhook delivery', () => {
 });
 
 describe('recovery', () => {
+  it('relays a row whose transaction committed after rows with higher seqs were relayed', async () => {
+    const shop = await createWorkspace(t.app);
+    const p = path('late-commit');
+    const endpoint = await createEndpoint(t.app, shop.key, rx.url + p, ['task.created']);
+    const cursor = relayCursor();
+    const relayed: string[] = [];
+    const relayWithCursor = () =>
+      relayOutbox({
+        db: t.deps.db,
+        clock: t.deps.clock,
+        maxAttempts: SCHEDULE.length,
+        enqueue: async (deliveries) => {
+          relayed.push(...deliveries.map((d) => d.id));
+        },
+        cursor,
+      });
+    // A transaction takes its seq, and commits only after a later event has been relayed.
+    let commitLate: () => void = () => {};
+    const late = t.deps.db.transaction().execute(async (trx) => {
+      await emitEvent(trx, {
+        workspaceId: shop.id,
+        type: 'task.created',
+        data: { late: true },
+        at: new Date(),
+      });
+      await new Promise<void>((resolve) => {
+        commitLate = resolve;
+      });
+    });
+    await sleep(50);
+    await emit(t.deps, shop.id, 'task.created', { late: false });
+    expect(await relayWithCursor()).toBe(1);
+    expect(cursor.from).toBeGreaterThan(0);
+    commitLate();
+    await late;
+    // Looking from the cursor, the late row is behind it; the next look from the start finds it.
+    expect(await relayWithCursor()).toBe(0);
+    cursor.fullLookAt = 0;
+    expect(await relayWithCursor()).toBe(1);
+    expect(relayed).toHaveLength(2);
+    const deliveries = await deliveriesOf(t.app, shop.key, endpoint.id);
+    expect(deliveries).toHaveLength(2);
+  });
+
   it('delivers, once, a delivery whose job was lost between the commit and the queue', async () => {
     const shop = await createWorkspace(t.app);
     const p = path('lost');

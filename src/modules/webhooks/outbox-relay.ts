@@ -16,6 +16,26 @@ export interface RelayContext {
    * new deliveries get their jobs BACKLOG_JOB_DELAY_MS later. Unset: all at once.
    */
   readonly immediatePerEndpoint?: number;
+  /** Where this process's relay looks from (see RelayCursor); unset: always from the start. */
+  readonly cursor?: RelayCursor;
+}
+
+/**
+ * A relay's place in the outbox. A dispatched row leaves the pending index only when the
+ * table is vacuumed, so a look from the start reads every row dispatched since; under a steady
+ * stream that is most of the work. The relay looks from the lowest seq of its last batch
+ * instead, and from the start once a second, for a row whose transaction committed after
+ * rows with higher seqs had been taken (seqs are given out before commit).
+ */
+export interface RelayCursor {
+  from: number;
+  fullLookAt: number;
+}
+
+const FULL_LOOK_MS = 1_000;
+
+export function relayCursor(): RelayCursor {
+  return { from: 0, fullLookAt: 0 };
 }
 
 export interface QueuedDelivery {
@@ -57,9 +77,14 @@ export function staggerJobs(
  */
 export async function relayOutbox(ctx: RelayContext): Promise<number> {
   let relayed = 0;
+  const cursor = ctx.cursor;
+  if (cursor && Date.now() >= cursor.fullLookAt) {
+    cursor.from = 0;
+    cursor.fullLookAt = Date.now() + FULL_LOOK_MS;
+  }
   for (;;) {
-    const { count, created } = await ctx.db.transaction().execute(async (trx) => {
-      const fanOuts = await takeFanOuts(trx, BATCH);
+    const { count, created, lowest } = await ctx.db.transaction().execute(async (trx) => {
+      const fanOuts = await takeFanOuts(trx, BATCH, cursor?.from ?? 0);
       const now = ctx.clock.now();
       const deliveries: NewDelivery[] = fanOuts.flatMap((event) =>
         event.endpointIds.map((endpointId) => ({
@@ -83,8 +108,9 @@ export async function relayOutbox(ctx: RelayContext): Promise<number> {
         fanOuts.map((event) => event.seq),
         now,
       );
-      return { count: fanOuts.length, created: inserted };
+      return { count: fanOuts.length, created: inserted, lowest: fanOuts[0]?.seq };
     });
+    if (cursor && lowest !== undefined) cursor.from = Math.max(cursor.from, lowest);
     if (created.length > 0) await ctx.enqueue(staggerJobs(created, ctx.immediatePerEndpoint));
     relayed += count;
     if (count < BATCH) return relayed;

@@ -6,7 +6,7 @@ import type { QueueConsumer } from '../../queue/worker-host.js';
 import { type OverdueDelivery, overdueDeliveries } from './deliveries.repository.js';
 import { deliverWebhook } from './delivery.service.js';
 import { DEFAULT_RETRY_SCHEDULE_MS, DEFAULT_TIMEOUT_MS, type DeliveryContext } from './delivery-attempt.js';
-import { type QueuedDelivery, relayOutbox } from './outbox-relay.js';
+import { type QueuedDelivery, relayCursor, relayOutbox } from './outbox-relay.js';
 import { pruneWebhookHistory } from './retention.js';
 import { webhookMetrics } from './webhook-metrics.js';
 
@@ -134,6 +134,7 @@ const RELAY_INTERVAL_MS = 200;
 export function webhookTasks(deps: Deps, options: WebhookWorkerOptions = {}): PeriodicTask[] {
   const queue = createWebhookQueue(deps.redis, deps.config.queuePrefix);
   const maxAttempts = (options.retryScheduleMs ?? DEFAULT_RETRY_SCHEDULE_MS).length;
+  const cursor = relayCursor();
   const relay = singleFlight(() =>
     relayOutbox({
       db: deps.db,
@@ -141,6 +142,7 @@ export function webhookTasks(deps: Deps, options: WebhookWorkerOptions = {}): Pe
       maxAttempts,
       enqueue: (deliveries) => enqueueDeliveries(queue, deliveries),
       immediatePerEndpoint: options.perEndpointConcurrency ?? DEFAULT_PER_ENDPOINT,
+      cursor,
     }),
   );
   const grace = options.sweepGraceMs ?? 30_000;
