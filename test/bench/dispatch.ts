@@ -20,6 +20,7 @@ import {
   freePort,
   type RunningProcess,
   startProcess,
+  warnIfHorizonHeld,
 } from './harness.js';
 
 /** Touchpoints of the throughput run (all due at once). */
@@ -448,6 +449,7 @@ export async function run(): Promise<boolean> {
     );
     const meter = await startCpuMeter({ service: service.pid, redis }, { client, database });
     const throughput = await throughputRun(client, fx);
+    await warnIfHorizonHeld('throughput');
     const cpu = await meter.stop();
     const cpuPerTouchpoint =
       ((cpu.service ?? 0) + (cpu.redis ?? 0) + (cpu.postgres ?? 0)) / Math.max(1, throughput.sent);
@@ -456,6 +458,7 @@ export async function run(): Promise<boolean> {
         `CPU per touchpoint ${fmt(cpuPerTouchpoint, 2)} ms ${cpuDetail(cpu)}\n`,
     );
     const lag = await lagRun(client, fx);
+    await warnIfHorizonHeld('lag');
 
     const ratio = throughput.perSecond / floor;
     const ratioOk = throughput.complete && ratio >= 0.5;

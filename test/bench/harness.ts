@@ -32,6 +32,38 @@ export async function dropDatabase(name: string): Promise<void> {
   }
 }
 
+/**
+ * The oldest transaction open on the server (any database), when one has been open for more
+ * than a few seconds. A long transaction anywhere holds back the horizon Postgres prunes dead
+ * rows by, in every database: queue-like tables (outbox, deliveries, touchpoint statuses) then
+ * keep every old row version in their indexes and each look at them reads the whole churn, so
+ * figures measured meanwhile are not this build's. The benchmarks print it as a warning.
+ */
+export async function horizonHolder(): Promise<string | undefined> {
+  const admin = new pg.Client({ connectionString: databaseUrl('postgres') });
+  await admin.connect();
+  try {
+    const { rows } = await admin.query<{ datname: string; seconds: number; query: string }>(
+      `SELECT datname, extract(epoch FROM now() - xact_start)::int AS seconds, left(query, 60) AS query
+       FROM pg_stat_activity
+       WHERE (backend_xid IS NOT NULL OR backend_xmin IS NOT NULL) AND pid <> pg_backend_pid()
+         AND xact_start < now() - interval '10 seconds'
+       ORDER BY xact_start LIMIT 1`,
+    );
+    const row = rows[0];
+    return row ? `a transaction in ${row.datname} open for ${row.seconds} s (${row.query}…)` : undefined;
+  } finally {
+    await admin.end();
+  }
+}
+
+/** Prints a warning when another transaction holds back vacuum (see horizonHolder). */
+export async function warnIfHorizonHeld(phase: string): Promise<void> {
+  const holder = await horizonHolder().catch(() => undefined);
+  if (holder)
+    process.stdout.write(`  WARNING (${phase}): ${holder} holds back vacuum; these figures are skewed\n`);
+}
+
 export function build(): void {
   process.stdout.write('building (npm run build)…\n');
   execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });

@@ -11,6 +11,7 @@ import {
   printTable,
   type RunningProcess,
   startProcess,
+  warnIfHorizonHeld,
 } from './harness.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -169,6 +170,7 @@ export async function run(): Promise<boolean> {
         rounds.batch!.push(await load(service, key, '/v1/events/batch', 'batch'));
       }
       process.stdout.write(`round ${round}: ${describeRound(rounds)}\n`);
+      await warnIfHorizonHeld(`round ${round}`);
     }
     const results = Object.fromEntries(
       Object.entries(rounds)
