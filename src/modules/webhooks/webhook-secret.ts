@@ -37,8 +37,14 @@ const VERSION = 1;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
+// The last derivation, kept: an instance has one key, and every delivery attempt opens a secret.
+let derived: { readonly from: Buffer; readonly key: Buffer } | undefined;
+
 function encryptionKey(instanceKey: Buffer): Buffer {
-  return Buffer.from(hkdfSync('sha256', instanceKey, Buffer.alloc(0), 'posvenda webhook secret v1', 32));
+  if (derived?.from.equals(instanceKey)) return derived.key;
+  const key = Buffer.from(hkdfSync('sha256', instanceKey, Buffer.alloc(0), 'posvenda webhook secret v1', 32));
+  derived = { from: Buffer.from(instanceKey), key };
+  return key;
 }
 
 /** version byte · IV · GCM tag · ciphertext. */
