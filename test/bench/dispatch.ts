@@ -449,7 +449,7 @@ export async function run(): Promise<boolean> {
     );
     const meter = await startCpuMeter({ service: service.pid, redis }, { client, database });
     const throughput = await throughputRun(client, fx);
-    await warnIfHorizonHeld('throughput');
+    await warnIfHorizonHeld('throughput', database);
     const cpu = await meter.stop();
     const cpuPerTouchpoint =
       ((cpu.service ?? 0) + (cpu.redis ?? 0) + (cpu.postgres ?? 0)) / Math.max(1, throughput.sent);
@@ -458,7 +458,7 @@ export async function run(): Promise<boolean> {
         `CPU per touchpoint ${fmt(cpuPerTouchpoint, 2)} ms ${cpuDetail(cpu)}\n`,
     );
     const lag = await lagRun(client, fx);
-    await warnIfHorizonHeld('lag');
+    await warnIfHorizonHeld('lag', database);
 
     const ratio = throughput.perSecond / floor;
     const ratioOk = throughput.complete && ratio >= 0.5;

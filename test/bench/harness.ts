@@ -39,7 +39,7 @@ export async function dropDatabase(name: string): Promise<void> {
  * keep every old row version in their indexes and each look at them reads the whole churn, so
  * figures measured meanwhile are not this build's. The benchmarks print it as a warning.
  */
-export async function horizonHolder(): Promise<string | undefined> {
+export async function horizonHolder(ownDatabase?: string): Promise<string | undefined> {
   const admin = new pg.Client({ connectionString: databaseUrl('postgres') });
   await admin.connect();
   try {
@@ -47,8 +47,9 @@ export async function horizonHolder(): Promise<string | undefined> {
       `SELECT datname, extract(epoch FROM now() - xact_start)::int AS seconds, left(query, 60) AS query
        FROM pg_stat_activity
        WHERE (backend_xid IS NOT NULL OR backend_xmin IS NOT NULL) AND pid <> pg_backend_pid()
-         AND xact_start < now() - interval '10 seconds'
+         AND xact_start < now() - interval '10 seconds' AND datname IS DISTINCT FROM $1
        ORDER BY xact_start LIMIT 1`,
+      [ownDatabase ?? null],
     );
     const row = rows[0];
     return row ? `a transaction in ${row.datname} open for ${row.seconds} s (${row.query}…)` : undefined;
@@ -57,9 +58,12 @@ export async function horizonHolder(): Promise<string | undefined> {
   }
 }
 
-/** Prints a warning when another transaction holds back vacuum (see horizonHolder). */
-export async function warnIfHorizonHeld(phase: string): Promise<void> {
-  const holder = await horizonHolder().catch(() => undefined);
+/**
+ * Prints a warning when a transaction outside the benchmark's own database holds back vacuum
+ * (see horizonHolder); the service's own long transactions are part of what is measured.
+ */
+export async function warnIfHorizonHeld(phase: string, ownDatabase: string): Promise<void> {
+  const holder = await horizonHolder(ownDatabase).catch(() => undefined);
   if (holder)
     process.stdout.write(`  WARNING (${phase}): ${holder} holds back vacuum; these figures are skewed\n`);
 }

@@ -170,7 +170,7 @@ export async function run(): Promise<boolean> {
         rounds.batch!.push(await load(service, key, '/v1/events/batch', 'batch'));
       }
       process.stdout.write(`round ${round}: ${describeRound(rounds)}\n`);
-      await warnIfHorizonHeld(`round ${round}`);
+      await warnIfHorizonHeld(`round ${round}`, database);
     }
     const results = Object.fromEntries(
       Object.entries(rounds)
