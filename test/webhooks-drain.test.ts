@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { claimDelivery } from '../src/modules/webhooks/deliveries.repository.js';
 import { deliverWebhook } from '../src/modules/webhooks/delivery.service.js';
 import {
   BACKLOG_JOB_DELAY_MS,
@@ -94,6 +95,25 @@ describe('an attempt that succeeds', () => {
     const mine = await deliveriesOf(t.app, shop.key, endpoint.id);
     expect(mine.map((d) => d.status)).toEqual(['pending', 'succeeded', 'succeeded']);
     expect((await deliveriesOf(t.app, shop.key, other.id)).map((d) => d.status)).toEqual(['pending']);
+  });
+});
+
+describe('a claim', () => {
+  it('says whether other due deliveries of the endpoint wait, so that only then a worker keeps its slot', async () => {
+    const claim = async (shopId: string, id: string) => {
+      const now = new Date();
+      const claimed = await claimDelivery(t.deps.db, shopId, id, now, new Date(now.getTime() + 60_000), 5);
+      if (!claimed || claimed === 'busy' || 'notBefore' in claimed) throw new Error('not claimed');
+      return claimed;
+    };
+    const alone = await endpointWithBacklog('/claim-alone', 1);
+    expect((await claim(alone.shop.id, alone.first.id)).backlog).toBe(false);
+    const queue = await endpointWithBacklog('/claim-queue', 3);
+    expect((await claim(queue.shop.id, queue.first.id)).backlog).toBe(true);
+    // The last one left: nothing waits behind it (the first is in flight, not waiting).
+    const [last, middle] = queue.deliveries;
+    expect((await claim(queue.shop.id, middle!.id)).backlog).toBe(true);
+    expect((await claim(queue.shop.id, last!.id)).backlog).toBe(false);
   });
 });
 

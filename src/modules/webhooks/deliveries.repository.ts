@@ -20,6 +20,8 @@ export interface ClaimedDelivery {
   readonly endpointLive: boolean;
   readonly eventData: string;
   readonly eventAt: Date;
+  /** Whether other deliveries to the endpoint were waiting, due, when this one was claimed. */
+  readonly backlog: boolean;
 }
 
 /**
@@ -101,6 +103,11 @@ export function claimingUpdate(db: Db, now: Date, leaseUntil: Date) {
       // As text: the event data is the shop's data and its keys must not be camel-cased.
       sql<string>`o.data::text`.as('eventData'),
       'o.createdAt as eventAt',
+      // A look at the head of the endpoint's waiting deliveries (webhook_deliveries_pending_idx):
+      // a worker keeps its slot for the next one only when there is one.
+      sql<boolean>`EXISTS (SELECT 1 FROM webhook_deliveries w
+        WHERE w.workspace_id = d.workspace_id AND w.endpoint_id = d.endpoint_id
+          AND w.status = 'pending' AND w.next_attempt_at <= ${now} AND w.id <> d.id)`.as('backlog'),
     ]);
 }
 

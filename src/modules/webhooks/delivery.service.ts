@@ -39,7 +39,7 @@ export async function deliverWebhook(
     return { kind: 'retry', delayMs: Math.max(0, delivery.notBefore.getTime() - now.getTime()) };
   }
   const outcome = await attemptDelivery(ctx, delivery, now);
-  if (outcome.kind === 'done' && outcome.succeeded) await drainEndpoint(ctx, delivery);
+  if (outcome.kind === 'done' && outcome.succeeded && delivery.backlog) await drainEndpoint(ctx, delivery);
   return outcome.kind === 'done' ? { kind: 'done' } : outcome;
 }
 
@@ -50,9 +50,9 @@ const DRAIN_LIMIT = 1_000;
 /**
  * After a successful attempt, the slot it held goes to the endpoint's next due delivery, and
  * so on while the receiver keeps answering 2xx (a failing one is left to its deliveries' own
- * schedules). A backlog behind one endpoint is so worked off at the pace the receiver answers,
- * within the per-endpoint cap, rather than at the pace the waiting jobs come back to look for
- * a free slot. Their jobs find them done and end.
+ * schedules) and others wait (each claim says whether they did). A backlog behind one endpoint
+ * is so worked off at the pace the receiver answers, within the per-endpoint cap, rather than at
+ * the pace the waiting jobs come back to look for a free slot. Their jobs find them done and end.
  */
 async function drainEndpoint(ctx: DeliveryContext, first: ClaimedDelivery): Promise<void> {
   const until = Date.now() + DRAIN_MS;
@@ -63,6 +63,6 @@ async function drainEndpoint(ctx: DeliveryContext, first: ClaimedDelivery): Prom
     const outcome = await attemptDelivery(ctx, next, now);
     if (outcome.kind === 'retry')
       await ctx.schedule?.({ workspaceId: next.workspaceId, id: next.id, delayMs: outcome.delayMs });
-    if (outcome.kind !== 'done' || !outcome.succeeded) return;
+    if (outcome.kind !== 'done' || !outcome.succeeded || !next.backlog) return;
   }
 }
