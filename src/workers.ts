@@ -4,6 +4,7 @@
 import type { Deps } from './deps.js';
 import { alertEvaluatorTask } from './modules/alerts/alert-evaluator.js';
 import { dispatchConsumers, dispatchTasks } from './modules/dispatch/dispatch-runtime.js';
+import { metricDaysFoldTask } from './modules/metrics/day-rollups-fold.js';
 import { webhookConsumer, webhookTasks } from './modules/webhooks/webhooks.jobs.js';
 import type { PeriodicTask } from './queue/periodic.js';
 import type { QueueConsumer } from './queue/worker-host.js';
@@ -19,5 +20,6 @@ export function periodicTasks(deps: Deps): readonly PeriodicTask[] {
     ...dispatchTasks(deps),
     ...webhookTasks(deps),
     alertEvaluatorTask({ db: deps.db, clock: deps.clock, log: deps.log }),
+    metricDaysFoldTask({ db: deps.db, log: deps.log }),
   ];
 }

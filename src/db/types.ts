@@ -61,6 +61,13 @@ export interface CalendarFeeds {
   workspaceId: string;
 }
 
+export interface ContactDays {
+  contacts: number;
+  day: Timestamp;
+  seconds: Numeric;
+  workspaceId: string;
+}
+
 export interface CustomerChurnPeriods {
   customerId: string;
   endedAt: Timestamp | null;
@@ -190,6 +197,13 @@ export interface PurchaseCategories {
   firstContactAt: Timestamp | null;
   occurredAt: Timestamp;
   stringCategories: string[];
+  workspaceId: string;
+}
+
+export interface PurchaseDays {
+  currency: string | null;
+  day: Timestamp;
+  revenue: Numeric;
   workspaceId: string;
 }
 
@@ -348,6 +362,7 @@ export interface DB {
   alertRules: AlertRules;
   apiKeys: ApiKeys;
   calendarFeeds: CalendarFeeds;
+  contactDays: ContactDays;
   customerChurnPeriods: CustomerChurnPeriods;
   customerErasures: CustomerErasures;
   customers: Customers;
@@ -358,6 +373,7 @@ export interface DB {
   playbooks: Playbooks;
   playbookVersions: PlaybookVersions;
   purchaseCategories: PurchaseCategories;
+  purchaseDays: PurchaseDays;
   stepVariantOverrides: StepVariantOverrides;
   surveyAnswers: SurveyAnswers;
   templates: Templates;

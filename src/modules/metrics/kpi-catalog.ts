@@ -1,5 +1,6 @@
 import type { Database } from '../../db/client.js';
 import type { KpiKey } from '../workspaces/settings.js';
+import { responseHoursByDays } from './day-rollups.repository.js';
 import {
   ATTRIBUTION_DAYS,
   firstResponseHours,
@@ -188,7 +189,10 @@ export const KPIS: readonly KpiDefinition[] = [
       'completion time — mean hours from when each became actionable (the later of due and created) to ' +
       `that moment (0 when earlier). None → no_data. ${SEGMENT}`,
     async compute(db, scope, w) {
-      const { count, hours: h } = await responseHours(db, scope, w);
+      // The whole workspace reads the contact_days rollup; a segment, its customers' touchpoints.
+      const { count, hours: h } = await (scope.segment === undefined
+        ? responseHoursByDays(db, scope, w)
+        : responseHours(db, scope, w));
       return { value: hours(h, count), details: { touchpoints: count } };
     },
   },

@@ -157,6 +157,17 @@ export async function buyersAndRevenue(
   return { buyers: row.buyers, revenue: num(row.total) ?? 0 };
 }
 
+/** Customers who ever bought, in the whole workspace: an index-only count (customers_first_purchase_idx). */
+export async function buyerCount(db: Database, scope: KpiScope): Promise<number> {
+  const row = await one(
+    db,
+    sql<{ buyers: number }>`
+      SELECT count(*)::int AS buyers FROM customers c
+      WHERE c.workspace_id = ${scope.workspaceId} AND c.first_purchase_at IS NOT NULL`,
+  );
+  return row.buyers;
+}
+
 /** Revenue (workspace currency) of the purchases at or after `at`: subtracted from the total, the revenue before `at`. */
 export async function revenueSince(db: Database, scope: KpiScope, at: Date): Promise<number> {
   const row = await one(

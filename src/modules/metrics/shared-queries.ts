@@ -1,6 +1,8 @@
 import type { Database } from '../../db/client.js';
+import { revenueByDays } from './day-rollups.repository.js';
 import type { KpiScope, Window } from './metrics.repository.js';
 import {
+  buyerCount,
   buyersAndRevenue,
   buyersSince,
   churnCounts,
@@ -32,27 +34,39 @@ export const purchases = (db: Database, scope: KpiScope, w: Window) =>
 
 const ALL_TIME: Window = { from: new Date(0), to: new Date(0) };
 
-/** Every buyer and their revenue: the same for every window, read once per request. */
+/** A segment's buyers and their revenue: the same for every window, read once per request. */
 const allBuyers = (db: Database, scope: KpiScope) =>
   once(scope, 'all-buyers', ALL_TIME, () => buyersAndRevenue(db, scope));
+
+/** Every buyer of the workspace (an index-only count), once per request. */
+const buyersEver = (db: Database, scope: KpiScope) =>
+  scope.segment === undefined
+    ? once(scope, 'buyers-ever', ALL_TIME, () => buyerCount(db, scope))
+    : allBuyers(db, scope).then((all) => all.buyers);
 
 /** Customers who bought before an instant: every buyer minus those whose first purchase is since. */
 async function buyers(db: Database, scope: KpiScope, at: Date) {
   const [all, since] = await Promise.all([
-    allBuyers(db, scope),
+    buyersEver(db, scope),
     once(scope, 'buyers-since', { from: at, to: at }, () => buyersSince(db, scope, at)),
   ]);
-  return all.buyers - since;
+  return all - since;
 }
 
-/** Revenue of every purchase before `at`: the running total minus the purchases since. */
+/**
+ * Revenue of every purchase before `at`: for the whole workspace, the day rollup's sums; for a
+ * segment, its customers' running totals minus the purchases since.
+ */
 export async function revenueBefore(db: Database, scope: KpiScope, at: Date) {
-  const [all, since, before] = await Promise.all([
-    allBuyers(db, scope),
-    revenueSince(db, scope, at),
+  const [revenue, before] = await Promise.all([
+    scope.segment === undefined
+      ? revenueByDays(db, scope, null, at)
+      : Promise.all([allBuyers(db, scope), revenueSince(db, scope, at)]).then(
+          ([all, since]) => all.revenue - since,
+        ),
     buyers(db, scope, at),
   ]);
-  return { revenue: all.revenue - since, buyers: before };
+  return { revenue, buyers: before };
 }
 
 /** Customers active at the window's start (bought before it, not churned then), and those of them who cancelled in it. */
