@@ -73,9 +73,6 @@ export interface PurchaseWindow {
  */
 export async function purchaseWindow(db: Database, scope: KpiScope, w: Window): Promise<PurchaseWindow> {
   const inCurrency = sql`p.currency = ${scope.currency}`;
-  const inWindow = sql`p.workspace_id = ${scope.workspaceId}
-          AND p.occurred_at >= ${w.from} AND p.occurred_at < ${w.to}
-          ${inSegment(scope, sql`p.customer_id`)}`;
   const row = await one(
     db,
     // Kysely's CamelCasePlugin turns the snake_case aliases into these camelCase keys.
@@ -89,6 +86,14 @@ export async function purchaseWindow(db: Database, scope: KpiScope, w: Window): 
       contacted: number;
       leadHours: number | null;
     }>`
+      -- Read once (and a segment's customers hashed once) for both aggregates.
+      WITH p AS MATERIALIZED (
+        SELECT p.customer_id, p.occurred_at, p.amount, p.currency, p.adds_category, p.first_contact_at
+        FROM purchase_categories p
+        WHERE p.workspace_id = ${scope.workspaceId}
+          AND p.occurred_at >= ${w.from} AND p.occurred_at < ${w.to}
+          ${inSegment(scope, sql`p.customer_id`)}
+      )
       SELECT t.revenue, t.orders, b.buyers, b.all_buyers, b.cross_buyers, t.sales, t.contacted, t.lead_hours
       FROM (
         SELECT sum(p.amount) FILTER (WHERE ${inCurrency}) AS revenue,
@@ -97,8 +102,7 @@ export async function purchaseWindow(db: Database, scope: KpiScope, w: Window): 
                count(p.first_contact_at)::int AS contacted,
                (sum(extract(epoch FROM p.first_contact_at - p.occurred_at))
                  / nullif(count(p.first_contact_at), 0))::float8 / 3600 AS lead_hours
-        FROM purchase_categories p
-        WHERE ${inWindow}
+        FROM p
       ) t
       CROSS JOIN (
         SELECT count(*) FILTER (WHERE x.buys)::int AS buyers,
@@ -106,8 +110,7 @@ export async function purchaseWindow(db: Database, scope: KpiScope, w: Window): 
                count(*) FILTER (WHERE x.crosses)::int AS cross_buyers
         FROM (
           SELECT bool_or(${inCurrency}) AS buys, bool_or(p.adds_category) AS crosses
-          FROM purchase_categories p
-          WHERE ${inWindow}
+          FROM p
           GROUP BY p.customer_id
         ) x
       ) b`,
