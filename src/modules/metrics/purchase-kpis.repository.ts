@@ -26,26 +26,24 @@ export async function buyersSince(db: Database, scope: KpiScope, at: Date): Prom
  */
 export async function churnCounts(db: Database, scope: KpiScope, w: Window) {
   const ws = scope.workspaceId;
+  const openAtStart = sql`p.started_at < ${w.from} AND (p.ended_at IS NULL OR p.ended_at >= ${w.from})`;
   const row = await one(
     db,
     sql<{ churned: number; cancelled: number }>`
-      -- Read once, then counted and hashed: a NOT IN over it is a hashed subplan whatever the
-      -- row estimates (a stale one made the anti-join a nested loop over every period).
-      WITH churned AS MATERIALIZED (
-        SELECT p.customer_id FROM customer_churn_periods p
-        WHERE p.workspace_id = ${ws} AND p.started_at < ${w.from} AND (p.ended_at IS NULL OR p.ended_at >= ${w.from})
-          ${inSegment(scope, sql`p.customer_id`)}
-      )
       SELECT
-        (SELECT count(*)::int FROM churned) AS churned,
+        (SELECT count(*)::int FROM customer_churn_periods p
+          WHERE p.workspace_id = ${ws} AND ${openAtStart} ${inSegment(scope, sql`p.customer_id`)}) AS churned,
         -- The window's cancellations are few: each customer probed (index-only) for a purchase
-        -- before the start, and looked up in the churned ones.
+        -- before the start and for a churn period open at it. The second probe is a scalar
+        -- subquery, so it stays a probe per cancellation: as NOT EXISTS the planner may turn it
+        -- into an anti-join, and with stale statistics it rescanned every period per cancellation.
         (SELECT count(DISTINCT e.customer_id)::int FROM events e
           WHERE e.workspace_id = ${ws} AND e.type = 'cancellation'
             AND e.occurred_at >= ${w.from} AND e.occurred_at < ${w.to}
             AND EXISTS (SELECT 1 FROM purchase_categories b
                         WHERE b.workspace_id = ${ws} AND b.customer_id = e.customer_id AND b.occurred_at < ${w.from})
-            AND e.customer_id NOT IN (SELECT c.customer_id FROM churned c)
+            AND (SELECT count(*) FROM customer_churn_periods p
+                 WHERE p.workspace_id = ${ws} AND p.customer_id = e.customer_id AND ${openAtStart}) = 0
             ${inSegment(scope, sql`e.customer_id`)}) AS cancelled`,
   );
   return { churned: row.churned, cancelled: row.cancelled };
