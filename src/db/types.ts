@@ -196,6 +196,9 @@ export interface PurchaseCategories {
   eventId: string;
   firstContactAt: Timestamp | null;
   occurredAt: Timestamp;
+  previousAddingAt: Timestamp | null;
+  previousAt: Timestamp | null;
+  previousInCurrencyAt: Timestamp | null;
   stringCategories: string[];
   workspaceId: string;
 }

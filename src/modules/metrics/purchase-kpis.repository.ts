@@ -64,13 +64,16 @@ export interface PurchaseWindow {
 }
 
 /**
- * The window's purchases, index-only: what average ticket, LTV, cross-sell and lead time need.
- * Sums and counts over the purchases flat, in one aggregate state; the distinct buyers per
- * customer with only boolean states. A numeric sum per customer (one state per group in the hash
- * aggregate) cost ten times the rest.
+ * The window's purchases in one flat, index-only aggregate: what average ticket, LTV, cross-sell
+ * and lead time need. A customer's first purchase in the window is the one whose previous
+ * purchase (of the same kind: any, in the currency, adding a category) is before the window or
+ * none (migration 20261207110000), so distinct buyers are counts of rows, with no per-customer
+ * grouping (a hash aggregate that cost three times the scan).
  */
 export async function purchaseWindow(db: Database, scope: KpiScope, w: Window): Promise<PurchaseWindow> {
   const inCurrency = sql`p.currency = ${scope.currency}`;
+  const firstSince = (column: string) =>
+    sql`(${sql.ref(`p.${column}`)} IS NULL OR ${sql.ref(`p.${column}`)} < ${w.from})`;
   const row = await one(
     db,
     // Kysely's CamelCasePlugin turns the snake_case aliases into these camelCase keys.
@@ -84,34 +87,19 @@ export async function purchaseWindow(db: Database, scope: KpiScope, w: Window): 
       contacted: number;
       leadHours: number | null;
     }>`
-      -- Read once (and a segment's customers hashed once) for both aggregates.
-      WITH p AS MATERIALIZED (
-        SELECT p.customer_id, p.occurred_at, p.amount, p.currency, p.adds_category, p.first_contact_at
-        FROM purchase_categories p
-        WHERE p.workspace_id = ${scope.workspaceId}
-          AND p.occurred_at >= ${w.from} AND p.occurred_at < ${w.to}
-          ${inSegment(scope, sql`p.customer_id`)}
-      )
-      SELECT t.revenue, t.orders, b.buyers, b.all_buyers, b.cross_buyers, t.sales, t.contacted, t.lead_hours
-      FROM (
-        SELECT sum(p.amount) FILTER (WHERE ${inCurrency}) AS revenue,
-               count(*) FILTER (WHERE ${inCurrency})::int AS orders,
-               count(*)::int AS sales,
-               count(p.first_contact_at)::int AS contacted,
-               (sum(extract(epoch FROM p.first_contact_at - p.occurred_at))
-                 / nullif(count(p.first_contact_at), 0))::float8 / 3600 AS lead_hours
-        FROM p
-      ) t
-      CROSS JOIN (
-        SELECT count(*) FILTER (WHERE x.buys)::int AS buyers,
-               count(*)::int AS all_buyers,
-               count(*) FILTER (WHERE x.crosses)::int AS cross_buyers
-        FROM (
-          SELECT bool_or(${inCurrency}) AS buys, bool_or(p.adds_category) AS crosses
-          FROM p
-          GROUP BY p.customer_id
-        ) x
-      ) b`,
+      SELECT sum(p.amount) FILTER (WHERE ${inCurrency}) AS revenue,
+             count(*) FILTER (WHERE ${inCurrency})::int AS orders,
+             count(*) FILTER (WHERE ${inCurrency} AND ${firstSince('previous_in_currency_at')})::int AS buyers,
+             count(*) FILTER (WHERE ${firstSince('previous_at')})::int AS all_buyers,
+             count(*) FILTER (WHERE p.adds_category AND ${firstSince('previous_adding_at')})::int AS cross_buyers,
+             count(*)::int AS sales,
+             count(p.first_contact_at)::int AS contacted,
+             (sum(extract(epoch FROM p.first_contact_at - p.occurred_at))
+               / nullif(count(p.first_contact_at), 0))::float8 / 3600 AS lead_hours
+      FROM purchase_categories p
+      WHERE p.workspace_id = ${scope.workspaceId}
+        AND p.occurred_at >= ${w.from} AND p.occurred_at < ${w.to}
+        ${inSegment(scope, sql`p.customer_id`)}`,
   );
   return {
     revenue: num(row.revenue) ?? 0,
@@ -136,6 +124,18 @@ export async function cohortRevenue(
   cohort: Window,
 ): Promise<number> {
   const inCurrency = (alias: RawBuilder<unknown>) => sql`${alias}.currency = ${scope.currency}`;
+  // The cohort window right before the window (as revenue retention asks): a customer's latest
+  // purchase before the window is the previous purchase of its first one in the window, so the
+  // cohort is read off the window's own rows instead of a second window's.
+  const cohortCustomers =
+    cohort.to.getTime() === w.from.getTime()
+      ? sql`SELECT q.customer_id FROM purchase_categories q
+          WHERE q.workspace_id = ${scope.workspaceId} AND ${inCurrency(sql`q`)}
+            AND q.occurred_at >= ${w.from} AND q.occurred_at < ${w.to}
+            AND q.previous_in_currency_at >= ${cohort.from} AND q.previous_in_currency_at < ${cohort.to}`
+      : sql`SELECT q.customer_id FROM purchase_categories q
+          WHERE q.workspace_id = ${scope.workspaceId} AND ${inCurrency(sql`q`)}
+            AND q.occurred_at >= ${cohort.from} AND q.occurred_at < ${cohort.to}`;
   const row = await one(
     db,
     sql<{ revenue: string | null }>`
@@ -143,10 +143,7 @@ export async function cohortRevenue(
       FROM purchase_categories p
       WHERE p.workspace_id = ${scope.workspaceId} AND ${inCurrency(sql`p`)}
         AND p.occurred_at >= ${w.from} AND p.occurred_at < ${w.to}
-        AND p.customer_id IN (
-          SELECT q.customer_id FROM purchase_categories q
-          WHERE q.workspace_id = ${scope.workspaceId} AND ${inCurrency(sql`q`)}
-            AND q.occurred_at >= ${cohort.from} AND q.occurred_at < ${cohort.to})
+        AND p.customer_id IN (${cohortCustomers})
         ${inSegment(scope, sql`p.customer_id`)}`,
   );
   return num(row.revenue) ?? 0;
