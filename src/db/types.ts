@@ -254,7 +254,10 @@ export interface TicketEvents {
   customerId: string;
   eventId: string;
   occurredAt: Timestamp;
+  ticketFirstResponseAt: Timestamp | null;
   ticketId: string | null;
+  ticketOpenedAt: Timestamp | null;
+  ticketReopenedAt: Timestamp | null;
   type: string;
   workspaceId: string;
 }

@@ -146,7 +146,8 @@ export async function responseHours(db: Database, scope: KpiScope, w: Window) {
 }
 
 // The ticket KPIs read the ticket_events rollup (one narrow row per support_ticket.* event, kept
-// by triggers on events): index-only, where the events needed a heap fetch each for the ticket id.
+// by triggers on events), index-only: each row carries its ticket's first opening, first response
+// and first reopening (migration 20261207120000), so a window's tickets need no look-up each.
 
 /** Tickets opened in the window that have a first response: mean hours from opening to it. */
 export async function firstResponseHours(db: Database, scope: KpiScope, w: Window) {
@@ -155,27 +156,25 @@ export async function firstResponseHours(db: Database, scope: KpiScope, w: Windo
     db,
     sql<{ tickets: number; hours: number | null }>`
       WITH opened AS (
-        SELECT k.ticket_id AS ticket, min(k.occurred_at) AS opened_at
+        SELECT k.ticket_id AS ticket, min(k.occurred_at) AS opened_at, min(k.ticket_first_response_at) AS response_at
         FROM ticket_events k
         WHERE k.workspace_id = ${ws} AND k.type = 'support_ticket.opened'
           AND k.occurred_at >= ${w.from} AND k.occurred_at < ${w.to}
           ${inSegment(scope, sql`k.customer_id`)}
         GROUP BY 1
       )
-      SELECT count(r.at)::int AS tickets,
-             avg(greatest(0, extract(epoch FROM r.at - o.opened_at)))::float8 / 3600 AS hours
-      FROM opened o
-      CROSS JOIN LATERAL (
-        SELECT min(x.occurred_at) AS at FROM ticket_events x
-        WHERE x.workspace_id = ${ws} AND x.ticket_id = o.ticket AND x.type = 'support_ticket.first_response'
-      ) r`,
+      SELECT count(o.response_at)::int AS tickets,
+             avg(greatest(0, extract(epoch FROM o.response_at - o.opened_at)))::float8 / 3600 AS hours
+      FROM opened o`,
   );
   return { count: row.tickets, hours: num(row.hours) };
 }
 
 /**
  * Tickets with a resolution in the window (and an opening): mean hours from the opening to the
- * latest resolution in the window, and how many were never reopened (before `to`).
+ * latest resolution in the window, and how many were never reopened (before `to`). The ticket's
+ * opening before `to` is its first opening when that is before `to`; it was reopened before `to`
+ * when its first reopening is.
  */
 export async function resolutionCounts(db: Database, scope: KpiScope, w: Window) {
   const ws = scope.workspaceId;
@@ -183,7 +182,8 @@ export async function resolutionCounts(db: Database, scope: KpiScope, w: Window)
     db,
     sql<{ resolved: number; hours: number | null; retained: number }>`
       WITH resolved AS (
-        SELECT k.ticket_id AS ticket, max(k.occurred_at) AS resolved_at
+        SELECT k.ticket_id AS ticket, max(k.occurred_at) AS resolved_at, min(k.ticket_opened_at) AS opened_at,
+               min(k.ticket_reopened_at) AS reopened_at
         FROM ticket_events k
         WHERE k.workspace_id = ${ws} AND k.type = 'support_ticket.resolved'
           AND k.occurred_at >= ${w.from} AND k.occurred_at < ${w.to}
@@ -191,16 +191,10 @@ export async function resolutionCounts(db: Database, scope: KpiScope, w: Window)
         GROUP BY 1
       )
       SELECT count(*)::int AS resolved,
-             avg(greatest(0, extract(epoch FROM r.resolved_at - h.opened_at)))::float8 / 3600 AS hours,
-             count(*) FILTER (WHERE NOT h.reopened)::int AS retained
+             avg(greatest(0, extract(epoch FROM r.resolved_at - r.opened_at)))::float8 / 3600 AS hours,
+             count(*) FILTER (WHERE r.reopened_at IS NULL OR r.reopened_at >= ${w.to})::int AS retained
       FROM resolved r
-      CROSS JOIN LATERAL (
-        SELECT min(x.occurred_at) FILTER (WHERE x.type = 'support_ticket.opened') AS opened_at,
-               coalesce(bool_or(x.type = 'support_ticket.reopened'), false) AS reopened
-        FROM ticket_events x
-        WHERE x.workspace_id = ${ws} AND x.ticket_id = r.ticket AND x.occurred_at < ${w.to}
-      ) h
-      WHERE h.opened_at IS NOT NULL`,
+      WHERE r.opened_at < ${w.to}`,
   );
   return { count: row.resolved, hours: num(row.hours), firstContact: row.retained };
 }
