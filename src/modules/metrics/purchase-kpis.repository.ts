@@ -126,9 +126,11 @@ export async function cohortRevenue(
   const inCurrency = (alias: RawBuilder<unknown>) => sql`${alias}.currency = ${scope.currency}`;
   // The cohort window right before the window (as revenue retention asks): a customer's latest
   // purchase before the window is the previous purchase of its first one in the window, so the
-  // cohort is read off the window's own rows instead of a second window's.
+  // cohort is read off the window's own rows instead of a second window's. Not with a segment:
+  // the planner underestimates those first purchases (previous and occurred times correlate) and
+  // then probes the segment per purchase instead of hashing it.
   const cohortCustomers =
-    cohort.to.getTime() === w.from.getTime()
+    cohort.to.getTime() === w.from.getTime() && scope.segment === undefined
       ? sql`SELECT q.customer_id FROM purchase_categories q
           WHERE q.workspace_id = ${scope.workspaceId} AND ${inCurrency(sql`q`)}
             AND q.occurred_at >= ${w.from} AND q.occurred_at < ${w.to}
