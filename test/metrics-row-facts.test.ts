@@ -106,8 +106,8 @@ function ticketReference(events: readonly Row[], w: { from: string; to: string }
       map.set(ticketOf(e), [...(map.get(ticketOf(e)) ?? []), e.at.getTime()]);
     return map;
   };
-  // First response: groups of the window's openings; a ticket without a response adds 0 hours
-  // to the mean (greatest(0, NULL) is 0) but is not counted.
+  // First response: groups of the window's openings; a ticket without a response is neither in
+  // the mean nor counted.
   let responded = 0;
   let responseHours = 0;
   const opened = groups('opened');
@@ -128,7 +128,7 @@ function ticketReference(events: readonly Row[], w: { from: string; to: string }
     if (!of(ticket, 'reopened').some((at) => at < to)) firstContact++;
   }
   return {
-    firstResponse: { value: responded > 0 ? round2(responseHours / opened.size) : null, tickets: responded },
+    firstResponse: { value: responded > 0 ? round2(responseHours / responded) : null, tickets: responded },
     resolution: { value: resolved > 0 ? round2(resolveHours / resolved) : null, tickets: resolved },
     fcr: resolved > 0 ? round2((100 * firstContact) / resolved) : null,
   };

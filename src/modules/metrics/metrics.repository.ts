@@ -164,7 +164,8 @@ export async function firstResponseHours(db: Database, scope: KpiScope, w: Windo
         GROUP BY 1
       )
       SELECT count(o.response_at)::int AS tickets,
-             avg(greatest(0, extract(epoch FROM o.response_at - o.opened_at)))::float8 / 3600 AS hours
+             avg(greatest(0, extract(epoch FROM o.response_at - o.opened_at)))
+               FILTER (WHERE o.response_at IS NOT NULL)::float8 / 3600 AS hours
       FROM opened o`,
   );
   return { count: row.tickets, hours: num(row.hours) };
