@@ -18,8 +18,9 @@ export interface FanOut {
 
 /**
  * Locks up to `limit` undispatched outbox rows from `fromSeq` on, oldest first, skipping those
- * another relay holds, and finds each one's recipients: the named endpoint when the event names one (whatever
- * it subscribed to: the step chose it), otherwise every live endpoint subscribed to the type.
+ * another relay holds, and finds each one's recipients: the named endpoint when the event names
+ * one (whatever it subscribed to: the step chose it), otherwise every live endpoint subscribed
+ * to the type.
  */
 export async function takeFanOuts(trx: Transaction<DB>, limit: number, fromSeq = 0): Promise<FanOut[]> {
   const events = await trx
