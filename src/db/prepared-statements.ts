@@ -38,19 +38,15 @@ export function statementName(text: string, parameterCount: number): string | un
   return name;
 }
 
-const prepared = Symbol('posvenda.prepared');
-
 type QueryFn = (...args: unknown[]) => unknown;
 
 /**
- * Makes a pool client send eligible `query(text, values)` calls as named statements. A
- * statement whose table changed shape (a migration while running) fails once with 0A000;
- * the client then switches to fresh names, so the next call parses again.
+ * Makes a pool client send eligible `query(text, values)` calls as named statements (called
+ * once per client, from the pool's `connect` event). A statement whose table changed shape (a
+ * migration while running) fails once with 0A000; the client then switches to fresh names, so
+ * the next call parses again.
  */
 export function prepareStatements(client: pg.PoolClient): void {
-  const target = client as pg.PoolClient & { [prepared]?: true };
-  if (target[prepared]) return;
-  target[prepared] = true;
   const query = client.query.bind(client) as QueryFn;
   let generation = 0;
   (client as unknown as { query: QueryFn }).query = (...args: unknown[]) => {

@@ -1,4 +1,5 @@
 import { IANAZone } from 'luxon';
+import { memoByText } from './memo.js';
 
 const HOUR_MS = 3_600_000;
 // Hours remembered per zone before the memo starts over (about 11 years of hours).
@@ -42,20 +43,8 @@ export function calendarZone(name: string): IANAZone {
   return zone;
 }
 
-// Zone names checked before the memo starts over: customers' zones are data, not a fixed set.
-const MAX_CHECKED = 10_000;
-const checked = new Map<string, boolean>();
-
 /**
  * Whether a name is a valid IANA zone, remembered per name: luxon's check builds an
  * `Intl.DateTimeFormat` each time, and every rendered message asks it.
  */
-export function isValidZone(name: string): boolean {
-  let valid = checked.get(name);
-  if (valid === undefined) {
-    valid = IANAZone.isValidZone(name);
-    if (checked.size >= MAX_CHECKED) checked.clear();
-    checked.set(name, valid);
-  }
-  return valid;
-}
+export const isValidZone = memoByText((name) => IANAZone.isValidZone(name));

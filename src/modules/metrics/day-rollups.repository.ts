@@ -54,17 +54,18 @@ export async function revenueByDays(
 ): Promise<number> {
   const ws = scope.workspaceId;
   const { days, edges } = splitByDays(from, to);
+  const none = sql`SELECT NULL::numeric AS amount WHERE false`;
   const dayRows = days
     ? sql`SELECT d.revenue AS amount FROM purchase_days d
           WHERE d.workspace_id = ${ws} AND d.currency = ${scope.currency}
             ${since(sql`d.day`, days.from)} AND d.day < ${days.to}`
-    : sql`SELECT NULL::numeric AS amount WHERE false`;
+    : none;
   const raw = edgeRows(
     edges,
     (edge) => sql`SELECT p.amount FROM purchase_categories p
       WHERE p.workspace_id = ${ws} AND p.currency = ${scope.currency}
         AND p.occurred_at >= ${edge.from} AND p.occurred_at < ${edge.to}`,
-    sql`SELECT NULL::numeric AS amount WHERE false`,
+    none,
   );
   const row = await one(
     db,
@@ -82,10 +83,11 @@ export async function revenueByDays(
 export async function responseHoursByDays(db: Database, scope: KpiScope, w: Window) {
   const ws = scope.workspaceId;
   const { days, edges } = splitByDays(w.from, w.to);
+  const none = sql`SELECT 0::bigint AS contacts, 0::numeric AS seconds WHERE false`;
   const dayRows = days
     ? sql`SELECT d.contacts, d.seconds FROM contact_days d
           WHERE d.workspace_id = ${ws} ${since(sql`d.day`, days.from)} AND d.day < ${days.to}`
-    : sql`SELECT 0::bigint AS contacts, 0::numeric AS seconds WHERE false`;
+    : none;
   const contactAt = sql`coalesce(t.sent_at, t.completed_at)`;
   const raw = edgeRows(
     edges,
@@ -94,7 +96,7 @@ export async function responseHoursByDays(db: Database, scope: KpiScope, w: Wind
     ) => sql`SELECT 1::bigint AS contacts, contact_seconds(${contactAt}, t.due_at, t.created_at) AS seconds
       FROM touchpoints t
       WHERE t.workspace_id = ${ws} AND ${contactAt} >= ${edge.from} AND ${contactAt} < ${edge.to}`,
-    sql`SELECT 0::bigint AS contacts, 0::numeric AS seconds WHERE false`,
+    none,
   );
   const row = await one(
     db,

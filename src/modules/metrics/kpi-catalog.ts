@@ -1,20 +1,18 @@
 import type { Database } from '../../db/client.js';
 import type { KpiKey } from '../workspaces/settings.js';
-import { responseHoursByDays } from './day-rollups.repository.js';
 import {
   ATTRIBUTION_DAYS,
   firstResponseHours,
   type KpiScope,
   npsCounts,
   resolutionCounts,
-  responseHours,
   surveyScores,
   UPSELL_TEMPLATE_PATTERN,
   upsellCounts,
   type Window,
 } from './metrics.repository.js';
 import { cohortRevenue } from './purchase-kpis.repository.js';
-import { activeAndCancelled, once, purchases, revenueBefore } from './shared-queries.js';
+import { activeAndCancelled, once, purchases, responseTime, revenueBefore } from './shared-queries.js';
 import { previousWindow } from './time-windows.js';
 
 export type KpiUnit = 'score' | 'percent' | 'currency' | 'hours' | 'count';
@@ -189,10 +187,7 @@ export const KPIS: readonly KpiDefinition[] = [
       'completion time — mean hours from when each became actionable (the later of due and created) to ' +
       `that moment (0 when earlier). None → no_data. ${SEGMENT}`,
     async compute(db, scope, w) {
-      // The whole workspace reads the contact_days rollup; a segment, its customers' touchpoints.
-      const { count, hours: h } = await (scope.segment === undefined
-        ? responseHoursByDays(db, scope, w)
-        : responseHours(db, scope, w));
+      const { count, hours: h } = await responseTime(db, scope, w);
       return { value: hours(h, count), details: { touchpoints: count } };
     },
   },

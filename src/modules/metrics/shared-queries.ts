@@ -1,6 +1,6 @@
 import type { Database } from '../../db/client.js';
-import { revenueByDays } from './day-rollups.repository.js';
-import type { KpiScope, Window } from './metrics.repository.js';
+import { responseHoursByDays, revenueByDays } from './day-rollups.repository.js';
+import { type KpiScope, responseHours, type Window } from './metrics.repository.js';
 import {
   buyerCount,
   buyersAndRevenue,
@@ -68,6 +68,10 @@ export async function revenueBefore(db: Database, scope: KpiScope, at: Date) {
   ]);
   return { revenue, buyers: before };
 }
+
+/** Response time's contacts and mean hours: the contact_days rollup for the whole workspace, a segment's touchpoints otherwise. */
+export const responseTime = (db: Database, scope: KpiScope, w: Window) =>
+  scope.segment === undefined ? responseHoursByDays(db, scope, w) : responseHours(db, scope, w);
 
 /** Customers active at the window's start (bought before it, not churned then), and those of them who cancelled in it. */
 export async function activeAndCancelled(db: Database, scope: KpiScope, w: Window) {
