@@ -2,6 +2,7 @@
 // POST /v1/events/batch (1000-event batches) on the real service, against the floors of
 // floor-server.ts, in one run, on a fresh database.
 import {
+  type Autovacuum,
   build,
   databaseUrl,
   dropDatabase,
@@ -10,6 +11,7 @@ import {
   measure,
   printTable,
   type RunningProcess,
+  startAutovacuum,
   startProcess,
   warnIfHorizonHeld,
 } from './harness.js';
@@ -124,6 +126,7 @@ export async function run(): Promise<boolean> {
     QUEUE_PREFIX: `{pvbench-${process.pid}}`,
   };
   const running: RunningProcess[] = [];
+  let autovacuum: Autovacuum | undefined;
   try {
     const servicePort = await freePort();
     // BENCH_PROFILE=<dir>: the service writes a V8 CPU profile there when it stops.
@@ -155,6 +158,7 @@ export async function run(): Promise<boolean> {
       },
     );
     running.push(floor);
+    autovacuum = await startAutovacuum(database);
 
     process.stdout.write(
       `measuring: ${ROUNDS} round(s), ${SECONDS} s per run after ${WARMUP_SECONDS} s of warm-up…\n`,
@@ -205,6 +209,11 @@ export async function run(): Promise<boolean> {
       rows,
     );
   } finally {
+    await autovacuum?.stop();
+    if (autovacuum)
+      process.stdout.write(
+        `autovacuum stand-in: ${autovacuum.counts.analyzed} analyze(s), ${autovacuum.counts.vacuumed} vacuum(s)\n`,
+      );
     for (const process of running.reverse()) await process.stop();
     await dropDatabase(database);
   }
