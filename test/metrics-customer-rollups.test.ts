@@ -306,3 +306,18 @@ describe('per-customer rollups', () => {
     await expectExact(key, id, 'mid');
   });
 });
+
+describe('the refresh functions', () => {
+  // Run in every ingest transaction: planned again on every call, they cost more than they
+  // run (migration 20261208010000). A later CREATE OR REPLACE drops a function's SET clause
+  // unless it repeats it; this catches that.
+  it('use their generic plans from the first call', async () => {
+    const { rows } = await sql<{ name: string; config: string[] | null }>`
+      SELECT proname AS name, proconfig AS config FROM pg_proc
+      WHERE proname IN ('refresh_churn_periods', 'refresh_purchase_facts') ORDER BY proname`.execute(t.deps.db);
+    expect(rows).toEqual([
+      { name: 'refresh_churn_periods', config: ['plan_cache_mode=force_generic_plan'] },
+      { name: 'refresh_purchase_facts', config: ['plan_cache_mode=force_generic_plan'] },
+    ]);
+  });
+});

@@ -13,12 +13,14 @@ import pg from 'pg';
 import { Webhook } from 'standardwebhooks';
 import { redisPid, startCpuMeter } from './cpu.js';
 import {
+  type Autovacuum,
   baseConfig,
   build,
   databaseUrl,
   dropDatabase,
   freePort,
   type RunningProcess,
+  startAutovacuum,
   startProcess,
   warnIfHorizonHeld,
 } from './harness.js';
@@ -410,6 +412,7 @@ export async function run(): Promise<boolean> {
   const sink = await startSink();
   const client = new pg.Client({ connectionString: databaseUrl(database) });
   let connected = false;
+  let autovacuum: Autovacuum | undefined;
   try {
     const port = await freePort();
     // BENCH_PROFILE=<dir>: the service writes a V8 CPU profile there when it stops.
@@ -437,6 +440,7 @@ export async function run(): Promise<boolean> {
     await client.connect();
     connected = true;
     const fx = await prepare(service, sink, client);
+    autovacuum = await startAutovacuum(database);
 
     process.stdout.write(`floor: a no-op BullMQ worker, concurrency ${CONCURRENCY}, ${TOUCHPOINTS} jobs…\n`);
     const redis = redisPid();
@@ -498,6 +502,11 @@ export async function run(): Promise<boolean> {
     );
     return ratioOk && lagOk && sink.badSignatures === 0;
   } finally {
+    await autovacuum?.stop();
+    if (autovacuum)
+      process.stdout.write(
+        `autovacuum stand-in: ${autovacuum.counts.analyzed} analyze(s), ${autovacuum.counts.vacuumed} vacuum(s)\n`,
+      );
     for (const process of running.reverse()) await process.stop();
     if (connected) await client.end().catch(() => {});
     await sink.close();

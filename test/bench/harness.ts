@@ -71,8 +71,13 @@ export async function warnIfHorizonHeld(phase: string, ownDatabase: string): Pro
 export interface Autovacuum {
   /** Tables vacuumed and analyzed so far. */
   readonly counts: { vacuumed: number; analyzed: number };
+  /** One pass now: what autovacuum's rule says is due. */
+  pass(): Promise<void>;
   stop(): Promise<void>;
 }
+
+/** Seconds between the stand-in's passes (the server's own default is 60). */
+const AUTOVACUUM_NAP_MS = Number(process.env.BENCH_AUTOVACUUM_NAP_S ?? 10) * 1000;
 
 /**
  * Autovacuum's work on the benchmark's database, for a server that runs without it (the CI
@@ -81,24 +86,28 @@ export interface Autovacuum {
  * statements — stays the one made while the tables were empty: measured here, the foreign-key
  * check of each touchpoint and enrollment walked every customer of the workspace (0.6 ms each,
  * growing with the table), which a production server, analyzing as tables grow, never does.
- * Every `napMs` it applies autovacuum's own rule with the default settings: analyze a table
- * once 50 rows + 10 % of it changed, vacuum it once 50 rows + 20 % are dead or 1,000 rows +
- * 20 % were inserted, with autovacuum's cost-based throttling. The nap is shorter than the
- * server's default minute because the runs last seconds. When the server has autovacuum on,
- * it does nothing.
+ * Each pass applies autovacuum's own rule with the default settings: analyze a table once
+ * 50 rows + 10 % of it changed, vacuum it once 50 rows + 20 % are dead or 1,000 rows + 20 %
+ * were inserted, with autovacuum's cost-based throttling. Passes run every
+ * `BENCH_AUTOVACUUM_NAP_S` seconds (default 10, shorter than the server's minute because the
+ * runs last seconds and start on an empty database) and whenever a benchmark asks (after a
+ * warm-up). When the server has autovacuum on, it does nothing; `BENCH_AUTOVACUUM=off` turns it
+ * off (to see what it changes).
  */
-export async function startAutovacuum(database: string, napMs = 2_000): Promise<Autovacuum> {
+export async function startAutovacuum(database: string): Promise<Autovacuum> {
+  const counts = { vacuumed: 0, analyzed: 0 };
   const client = new pg.Client({ connectionString: databaseUrl(database) });
   await client.connect();
-  const counts = { vacuumed: 0, analyzed: 0 };
   const { rows } = await client.query<{ autovacuum: string }>('SHOW autovacuum');
-  if (rows[0]?.autovacuum === 'on') {
+  if (rows[0]?.autovacuum === 'on' || process.env.BENCH_AUTOVACUUM === 'off') {
     await client.end();
-    return { counts, stop: async () => {} };
+    return { counts, pass: async () => {}, stop: async () => {} };
   }
   await client.query("SET vacuum_cost_delay = '2ms'; SET vacuum_cost_limit = 200");
   let stopped = false;
-  const pass = async () => {
+  // One pass at a time: the timer's and a benchmark's share the client.
+  let running: Promise<void> = Promise.resolve();
+  const runPass = async () => {
     const { rows: due } = await client.query<{ relname: string; vacuum: boolean; analyze: boolean }>(
       `SELECT relname,
               n_dead_tup > 50 + 0.2 * n_live_tup OR n_ins_since_vacuum > 1000 + 0.2 * n_live_tup AS vacuum,
@@ -117,17 +126,18 @@ export async function startAutovacuum(database: string, napMs = 2_000): Promise<
       if (table.analyze) counts.analyzed++;
     }
   };
-  const loop = (async () => {
-    while (!stopped) {
-      await sleep(napMs);
-      if (!stopped) await pass().catch(() => {});
-    }
-  })();
+  const pass = () => {
+    running = running.then(runPass).catch(() => {});
+    return running;
+  };
+  const timer = setInterval(() => void pass(), AUTOVACUUM_NAP_MS);
   return {
     counts,
+    pass,
     stop: async () => {
       stopped = true;
-      await loop;
+      clearInterval(timer);
+      await running;
       await client.end().catch(() => {});
     },
   };
@@ -218,6 +228,8 @@ export interface LoadOptions {
   readonly itemsPerRequest: number;
   /** A fresh body per request. */
   readonly body: () => string;
+  /** Runs between the warm-up and the measured run. */
+  readonly afterWarmup?: () => Promise<void>;
 }
 
 async function cannon(options: LoadOptions, seconds: number) {
@@ -240,6 +252,7 @@ async function cannon(options: LoadOptions, seconds: number) {
 /** Warms up, then loads the target for `seconds` and reports items/s and latency. */
 export async function measure(options: LoadOptions): Promise<Measured> {
   await cannon(options, options.warmupSeconds);
+  await options.afterWarmup?.();
   const result = await cannon(options, options.seconds);
   return {
     perSecond: (result['2xx'] * options.itemsPerRequest) / options.seconds,

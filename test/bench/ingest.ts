@@ -70,7 +70,13 @@ function makeEvent(): Record<string, unknown> {
 const single = () => JSON.stringify(makeEvent());
 const batch = () => JSON.stringify({ events: Array.from({ length: BATCH_SIZE }, makeEvent) });
 
-async function load(target: RunningProcess, key: string | undefined, path: string, kind: 'single' | 'batch') {
+async function load(
+  target: RunningProcess,
+  key: string | undefined,
+  path: string,
+  kind: 'single' | 'batch',
+  autovacuum: Autovacuum,
+) {
   return measure({
     url: target.url,
     path,
@@ -80,6 +86,7 @@ async function load(target: RunningProcess, key: string | undefined, path: strin
     warmupSeconds: WARMUP_SECONDS,
     itemsPerRequest: kind === 'single' ? 1 : BATCH_SIZE,
     body: kind === 'single' ? single : batch,
+    afterWarmup: () => autovacuum.pass(),
   });
 }
 
@@ -126,7 +133,7 @@ export async function run(): Promise<boolean> {
     QUEUE_PREFIX: `{pvbench-${process.pid}}`,
   };
   const running: RunningProcess[] = [];
-  let autovacuum: Autovacuum | undefined;
+  let stopAutovacuum = async () => {};
   try {
     const servicePort = await freePort();
     // BENCH_PROFILE=<dir>: the service writes a V8 CPU profile there when it stops.
@@ -158,7 +165,13 @@ export async function run(): Promise<boolean> {
       },
     );
     running.push(floor);
-    autovacuum = await startAutovacuum(database);
+    const autovacuum = await startAutovacuum(database);
+    stopAutovacuum = async () => {
+      await autovacuum.stop();
+      process.stdout.write(
+        `autovacuum stand-in: ${autovacuum.counts.analyzed} analyze(s), ${autovacuum.counts.vacuumed} vacuum(s)\n`,
+      );
+    };
 
     process.stdout.write(
       `measuring: ${ROUNDS} round(s), ${SECONDS} s per run after ${WARMUP_SECONDS} s of warm-up…\n`,
@@ -166,12 +179,12 @@ export async function run(): Promise<boolean> {
     const rounds: Record<string, Measured[]> = { floorSingle: [], single: [], floorBatch: [], batch: [] };
     for (let round = 1; round <= ROUNDS; round++) {
       if (ONLY !== 'batch') {
-        rounds.floorSingle!.push(await load(floor, undefined, '/v1/events', 'single'));
-        rounds.single!.push(await load(service, key, '/v1/events', 'single'));
+        rounds.floorSingle!.push(await load(floor, undefined, '/v1/events', 'single', autovacuum));
+        rounds.single!.push(await load(service, key, '/v1/events', 'single', autovacuum));
       }
       if (ONLY !== 'single') {
-        rounds.floorBatch!.push(await load(floor, undefined, '/v1/events/batch', 'batch'));
-        rounds.batch!.push(await load(service, key, '/v1/events/batch', 'batch'));
+        rounds.floorBatch!.push(await load(floor, undefined, '/v1/events/batch', 'batch', autovacuum));
+        rounds.batch!.push(await load(service, key, '/v1/events/batch', 'batch', autovacuum));
       }
       process.stdout.write(`round ${round}: ${describeRound(rounds)}\n`);
       await warnIfHorizonHeld(`round ${round}`, database);
@@ -209,11 +222,7 @@ export async function run(): Promise<boolean> {
       rows,
     );
   } finally {
-    await autovacuum?.stop();
-    if (autovacuum)
-      process.stdout.write(
-        `autovacuum stand-in: ${autovacuum.counts.analyzed} analyze(s), ${autovacuum.counts.vacuumed} vacuum(s)\n`,
-      );
+    await stopAutovacuum();
     for (const process of running.reverse()) await process.stop();
     await dropDatabase(database);
   }
