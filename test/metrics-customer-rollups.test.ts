@@ -308,16 +308,27 @@ describe('per-customer rollups', () => {
 });
 
 describe('the refresh functions', () => {
-  // Run in every ingest transaction: planned again on every call, they cost more than they
-  // run (migration 20261208010000). A later CREATE OR REPLACE drops a function's SET clause
-  // unless it repeats it; this catches that.
-  it('use their generic plans from the first call', async () => {
-    const { rows } = await sql<{ name: string; config: string[] | null }>`
-      SELECT proname AS name, proconfig AS config FROM pg_proc
-      WHERE proname IN ('refresh_churn_periods', 'refresh_purchase_facts') ORDER BY proname`.execute(t.deps.db);
-    expect(rows).toEqual([
-      { name: 'refresh_churn_periods', config: ['plan_cache_mode=force_generic_plan'] },
-      { name: 'refresh_purchase_facts', config: ['plan_cache_mode=force_generic_plan'] },
-    ]);
+  // For a few customers they switch to generic plans while they run (migration 20261208010000);
+  // the rest of the transaction — apply_plan, the caller's own statements — must keep its setting.
+  it('leave the plan cache mode as they found it, for a few customers and for many', async () => {
+    const { id: workspaceId } = await createWorkspace(t.app);
+    const few = [workspaceId];
+    const many = Array.from({ length: 100 }, () => workspaceId);
+    const modes = await t.deps.db.transaction().execute(async (trx) => {
+      const seen: string[] = [];
+      for (const mode of ['auto', 'force_custom_plan']) {
+        await sql`SELECT set_config('plan_cache_mode', ${mode}, true)`.execute(trx);
+        for (const ids of [few, many]) {
+          await sql`SELECT refresh_churn_periods(${ids}::uuid[], ${ids}::uuid[]),
+                           refresh_purchase_facts(${ids}::uuid[], ${ids}::uuid[])`.execute(trx);
+          const { rows } = await sql<{
+            mode: string;
+          }>`SELECT current_setting('plan_cache_mode') AS mode`.execute(trx);
+          seen.push(rows[0]!.mode);
+        }
+      }
+      return seen;
+    });
+    expect(modes).toEqual(['auto', 'auto', 'force_custom_plan', 'force_custom_plan']);
   });
 });
