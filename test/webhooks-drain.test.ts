@@ -115,6 +115,46 @@ describe('a claim', () => {
     expect((await claim(queue.shop.id, middle!.id)).backlog).toBe(true);
     expect((await claim(queue.shop.id, last!.id)).backlog).toBe(false);
   });
+
+  it('answers busy at the cap, notBefore for a retry not due, nothing for one in flight or done, and takes back a lapsed lease', async () => {
+    const { shop, deliveries } = await endpointWithBacklog('/claim-states', 4);
+    const [d4, d3, d2, d1] = deliveries;
+    const now = new Date();
+    const lease = new Date(now.getTime() + 60_000);
+    const claim = (id: string, at = now, cap = 2) => claimDelivery(t.deps.db, shop.id, id, at, lease, cap);
+    const set = (id: string, change: { status: string; nextAttemptAt: Date | null }) =>
+      t.deps.db
+        .updateTable('webhookDeliveries')
+        .set(change)
+        .where('workspaceId', '=', shop.id)
+        .where('id', '=', id)
+        .execute();
+
+    expect(await claim(d1!.id)).toMatchObject({ id: d1!.id });
+    // Taken, its lease running: nothing for another job to do.
+    expect(await claim(d1!.id)).toBeUndefined();
+    expect(await claim(d2!.id)).toMatchObject({ id: d2!.id });
+    // Two in flight, cap 2: the endpoint is busy; with room it is taken.
+    expect(await claim(d3!.id)).toBe('busy');
+    expect(await claim(d3!.id, now, 3)).toMatchObject({ id: d3!.id });
+    // A retry that is not due yet.
+    const later = new Date(now.getTime() + 30_000);
+    await set(d4!.id, { status: 'pending', nextAttemptAt: later });
+    expect(await claim(d4!.id, now, 10)).toEqual({ notBefore: later });
+    // Done: nothing.
+    await set(d4!.id, { status: 'succeeded', nextAttemptAt: null });
+    expect(await claim(d4!.id, now, 10)).toBeUndefined();
+    // A lease that ran out (its worker died) is taken again once it has lapsed.
+    const lapsed = new Date(lease.getTime() + 1);
+    expect(await claim(d1!.id, lapsed, 10)).toMatchObject({ id: d1!.id });
+    const stored = await t.deps.db
+      .selectFrom('webhookDeliveries')
+      .select(['status', 'nextAttemptAt'])
+      .where('workspaceId', '=', shop.id)
+      .where('id', '=', d1!.id)
+      .executeTakeFirstOrThrow();
+    expect(stored).toEqual({ status: 'sending', nextAttemptAt: lease });
+  });
 });
 
 describe('an attempt that fails', () => {
