@@ -503,10 +503,6 @@ export async function run(): Promise<boolean> {
     return ratioOk && lagOk && sink.badSignatures === 0;
   } finally {
     await autovacuum?.stop();
-    if (autovacuum)
-      process.stdout.write(
-        `autovacuum stand-in: ${autovacuum.counts.analyzed} analyze(s), ${autovacuum.counts.vacuumed} vacuum(s)\n`,
-      );
     for (const process of running.reverse()) await process.stop();
     if (connected) await client.end().catch(() => {});
     await sink.close();
