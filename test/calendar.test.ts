@@ -181,6 +181,13 @@ describe('calendar feed', () => {
     expect(event).toContain('SUMMARY:Ligar: Bruna Lima — checkin-call\r\n');
     expect(event).toContain('DURATION:PT30M\r\n');
     expect(event).toContain('STATUS:CONFIRMED\r\n');
+    // Made now, by the service's clock (a test clock here).
+    const stamp = clock
+      .now()
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d{3}/, '');
+    expect(events.every((e) => e.includes(`DTSTAMP:${stamp}\r\n`))).toBe(true);
     expect(event).toContain('+5511999990000');
     expect(event).toContain(`/v1/touchpoints/${checkin?.id}`);
     expect(event).toContain('onboarding');

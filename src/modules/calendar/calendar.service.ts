@@ -152,5 +152,9 @@ export async function calendarFeed(ctx: CalendarContext, token: string): Promise
     limit: MAX_TOUCHPOINTS,
   });
   const tasks = rows.filter((row) => row.taskKind === null || TASK_KINDS_IN_FEED.includes(row.taskKind));
-  return buildFeed(tasks.map(feedTask), { publicUrl: ctx.publicUrl, name: `Posvenda — ${workspace.name}` });
+  return buildFeed(tasks.map(feedTask), {
+    publicUrl: ctx.publicUrl,
+    name: `Posvenda — ${workspace.name}`,
+    now: ctx.clock.now(),
+  });
 }

@@ -23,7 +23,10 @@ export interface FeedTask {
 const MINUTES: Readonly<Record<string, number>> = { call: 30, meeting: 60, whatsapp: 15 };
 const VERB: Readonly<Record<string, string>> = { call: 'Ligar', meeting: 'Reunião', whatsapp: 'WhatsApp' };
 
-function entry(task: FeedTask, publicUrl: string): EventAttributes {
+// DTSTAMP: ics reads `timestamp` (else it stamps the system time) but its types leave it out.
+type Entry = EventAttributes & { readonly timestamp: number };
+
+function entry(task: FeedTask, publicUrl: string, now: Date): Entry {
   const kind = task.taskKind ?? 'call';
   // An erased customer's pseudonym and leftovers stay out of the feed: nothing to link back.
   const who = task.customer.erased ? 'cliente removido' : (task.customer.name ?? 'cliente sem nome');
@@ -48,6 +51,8 @@ function entry(task: FeedTask, publicUrl: string): EventAttributes {
     // Calendar apps refresh an event when its sequence grows; updated_at only moves forward.
     sequence: Math.floor(task.updatedAt.getTime() / 1000) - 1_700_000_000,
     lastModified: task.updatedAt.getTime(),
+    // DTSTAMP: when this feed was made (RFC 5545, METHOD:PUBLISH), by the service's clock.
+    timestamp: now.getTime(),
     categories: ['posvenda', task.playbook],
   };
 }
@@ -55,11 +60,11 @@ function entry(task: FeedTask, publicUrl: string): EventAttributes {
 /** The iCalendar document of a workspace's tasks. */
 export function buildFeed(
   tasks: readonly FeedTask[],
-  options: { readonly publicUrl: string; readonly name: string },
+  options: { readonly publicUrl: string; readonly name: string; readonly now: Date },
 ) {
   const header = { productId: '-//Posvenda//Calendar feed//PT', method: 'PUBLISH', calName: options.name };
   const result = createEvents(
-    tasks.map((task) => entry(task, options.publicUrl)),
+    tasks.map((task) => entry(task, options.publicUrl, options.now)),
     header,
   );
   if (result.error || result.value === null) throw result.error ?? new Error('ics produced no calendar');
