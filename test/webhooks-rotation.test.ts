@@ -229,6 +229,34 @@ describe('webhook secret rotation', () => {
     expect(stored).not.toContain(Buffer.from(rotated.secret.slice(6), 'base64').toString('latin1'));
   });
 
+  it('erases both secrets of an endpoint when it is deleted, and its log stays', async () => {
+    const p = path('deleted');
+    const endpoint = await createEndpoint(t.app, shop.key, rx.url + p, ['task.created']);
+    await deliverOne(endpoint.id, p);
+    await rotate(endpoint.id);
+    const secrets = () =>
+      t.deps.db
+        .selectFrom('webhookEndpoints')
+        .select(['secretCiphertext', 'previousSecretCiphertext', 'previousSecretExpiresAt', 'deletedAt'])
+        .where('id', '=', endpoint.id)
+        .executeTakeFirstOrThrow();
+    const before = await secrets();
+    expect(before.secretCiphertext.length).toBeGreaterThan(0);
+    expect(before.previousSecretCiphertext).not.toBeNull();
+    expect((await call(t.app, 'DELETE', `/v1/webhooks/${endpoint.id}`, shop.key)).statusCode).toBe(204);
+    const after = await secrets();
+    expect(after.deletedAt).not.toBeNull();
+    expect(after.secretCiphertext.length).toBe(0);
+    expect(after.previousSecretCiphertext).toBeNull();
+    expect(after.previousSecretExpiresAt).toBeNull();
+    const log = await t.deps.db
+      .selectFrom('webhookDeliveries')
+      .select('status')
+      .where('endpointId', '=', endpoint.id)
+      .execute();
+    expect(log).toEqual([{ status: 'succeeded' }]);
+  });
+
   it("answers 404 for another workspace's endpoint, and changes nothing there", async () => {
     const other = await createWorkspace(t.app);
     const p = path('theirs');

@@ -75,7 +75,13 @@ export async function listEndpoints(
   return query.orderBy('id', 'desc').limit(options.limit).execute();
 }
 
-/** Marks the endpoint deleted; false when there was none to delete. */
+/**
+ * Marks the endpoint deleted and erases its signing secrets; false when there was none to
+ * delete. Nothing signs for a deleted endpoint again (its waiting deliveries are cancelled with
+ * it, an attempt claimed meanwhile sees it gone before opening the secret, and neither its
+ * deliveries nor a retry can be reached through the API), and a secret not kept cannot leak.
+ * The row stays for its delivery log until retention removes that.
+ */
 export async function markEndpointDeleted(
   db: Db,
   workspaceId: string,
@@ -84,7 +90,13 @@ export async function markEndpointDeleted(
 ): Promise<boolean> {
   const row = await db
     .updateTable('webhookEndpoints')
-    .set({ deletedAt: at, updatedAt: at })
+    .set({
+      deletedAt: at,
+      updatedAt: at,
+      secretCiphertext: Buffer.alloc(0),
+      previousSecretCiphertext: null,
+      previousSecretExpiresAt: null,
+    })
     .where('workspaceId', '=', workspaceId)
     .where('id', '=', id)
     .where('deletedAt', 'is', null)
