@@ -27,6 +27,12 @@ import {
 
 /** Touchpoints of the throughput run (all due at once). */
 const TOUCHPOINTS = Number(process.env.BENCH_TOUCHPOINTS ?? 20_000);
+/**
+ * Touchpoints dispatched before the measured runs, followed by an autovacuum pass, so that the
+ * service's plans are made on tables holding deliveries and outbox rows, as in a running system
+ * (on empty tables the planner picks scans that cost milliseconds once they fill).
+ */
+const WARMUP = Number(process.env.BENCH_WARMUP_TOUCHPOINTS ?? 1000);
 /** Touchpoints falling due per second in the lag run, and for how long. */
 const LAG_RATE = Number(process.env.BENCH_LAG_RATE ?? 1000);
 const LAG_SECONDS = Number(process.env.BENCH_LAG_SECONDS ?? 15);
@@ -280,16 +286,21 @@ interface Throughput {
   readonly complete: boolean;
 }
 
-/** All due at once: touchpoints/s from their due time to the last `sent_at`. */
-async function throughputRun(client: pg.Client, fx: Fixture): Promise<Throughput> {
+/** `count` due at once: touchpoints/s from their due time to the last `sent_at`. */
+async function throughputRun(
+  client: pg.Client,
+  fx: Fixture,
+  phase: string,
+  count: number,
+): Promise<Throughput> {
   const due = new Date(Date.now() + LEAD_MS);
-  process.stdout.write(`throughput: seeding ${TOUCHPOINTS} touchpoints due at ${due.toISOString()}…\n`);
-  await seed(client, fx, 'tp', TOUCHPOINTS, due, 0);
+  process.stdout.write(`${phase}: seeding ${count} touchpoints due at ${due.toISOString()}…\n`);
+  await seed(client, fx, phase, count, due, 0);
   const waitMs = due.getTime() - Date.now();
   if (waitMs < 3000) process.stdout.write(`  warning: seeding left only ${waitMs} ms before the due time\n`);
   await sleep(Math.max(0, waitMs));
   process.stdout.write(`  at the due time: ${JSON.stringify(await countByStatus(client, due))}\n`);
-  const complete = await waitSettled(client, due, TOUCHPOINTS, Date.now() + PHASE_TIMEOUT_MS);
+  const complete = await waitSettled(client, due, count, Date.now() + PHASE_TIMEOUT_MS);
   const { rows } = await client.query<{ sent: string; last: Date | null }>(
     `SELECT count(*) AS sent, max(sent_at) AS last FROM touchpoints
      WHERE due_at = $1 AND status = 'sent'`,
@@ -451,8 +462,13 @@ export async function run(): Promise<boolean> {
     process.stdout.write(
       `  ${fmt(floor)} jobs/s; CPU per job ${fmt(floorCpuPerJob, 3)} ms ${cpuDetail(floorCpu)}\n`,
     );
+    if (WARMUP > 0) {
+      const warm = await throughputRun(client, fx, 'warm-up', WARMUP);
+      process.stdout.write(`  ${warm.sent} sent in ${fmt(warm.seconds, 1)} s (not counted)\n`);
+      await autovacuum.pass();
+    }
     const meter = await startCpuMeter({ service: service.pid, redis }, { client, database });
-    const throughput = await throughputRun(client, fx);
+    const throughput = await throughputRun(client, fx, 'throughput', TOUCHPOINTS);
     await warnIfHorizonHeld('throughput', database);
     const cpu = await meter.stop();
     const cpuPerTouchpoint =

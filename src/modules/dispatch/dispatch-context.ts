@@ -2,14 +2,24 @@ import type { Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import type { Clock } from '../../clock.js';
 import type { Database } from '../../db/client.js';
+import type { GroupCommit } from '../../db/group-commit.js';
 import type { DB } from '../../db/types.js';
-import { emitEvent, type OutgoingEventType, touchpointEventData } from '../outbox/outbox.js';
 import {
+  emitEvent,
+  emitEvents,
+  type OutgoingEvent,
+  type OutgoingEventType,
+  touchpointEventData,
+} from '../outbox/outbox.js';
+import {
+  changeQueuedTouchpoints,
   changeTouchpoint,
   type DispatchTouchpointRow,
   type LockedCustomer,
+  type QueuedChange,
   type TouchpointChange,
 } from './dispatch.repository.js';
+import type { DispatchItem, DispatchStep } from './dispatch.service.js';
 import type { DispatchMetrics } from './dispatch-metrics.js';
 import type { EmailSender } from './email-sender.js';
 import type { StoredContent } from './render-touchpoint.js';
@@ -24,6 +34,8 @@ export interface DispatchContext {
   /** Undefined when SMTP_URL is not set: emails are rendered and stored, not sent. */
   readonly email: EmailSender | undefined;
   readonly metrics: DispatchMetrics;
+  /** Group commit of the jobs running at once (createDispatchGroups); absent, one transaction each. */
+  readonly groups?: GroupCommit<DispatchItem, DispatchStep>;
 }
 
 /** What became of one run of a dispatch job; the processor maps it onto BullMQ. */
@@ -78,24 +90,83 @@ export async function settle(
   );
   if (changed === undefined) return { kind: 'noop', reason: 'moved' };
   if (s.event) {
-    const content = s.change.content ?? s.content ?? (tp.contentText ? JSON.parse(tp.contentText) : null);
-    await emitEvent(trx, {
-      workspaceId: tp.workspaceId,
-      type: s.event,
-      at: s.now,
-      // touchpoint.due names its endpoint and is emitted once per touchpoint (its id is the cause).
-      ...(s.event === 'touchpoint.due' ? { id: tp.id, endpointId: tp.endpointId } : {}),
-      data: touchpointEventData(eventSource(tp, customer, s.status), content),
-    });
+    const content = s.change.content ?? s.content ?? storedContent(tp);
+    await emitEvent(trx, settlementEvent(tp, customer, s.status, s.event, content, s.now));
   }
-  ctx.metrics.outcomes.inc({ channel: tp.channel, status: s.status });
-  if (s.status === 'sent' || s.status === 'pending' || (s.status === 'sending' && tp.channel === 'webhook')) {
+  countOutcome(ctx, tp, s.status, s.now);
+  return { kind: 'settled', status: s.status, reason: s.change.statusReason ?? null };
+}
+
+/** A decided change of a queued touchpoint, with the event it emits (see settleQueued). */
+export interface QueuedSettlement {
+  readonly touchpoint: DispatchTouchpointRow;
+  readonly customer: LockedCustomer;
+  readonly change: Omit<QueuedChange, 'id'>;
+  readonly event?: OutgoingEventType;
+}
+
+/**
+ * settle for many touchpoints still `queued`, set-wise: their changes in one statement and their
+ * events in another. Returns the ids changed; counting them is left to the caller, after the
+ * commit (see countOutcome).
+ */
+export async function settleQueued(
+  trx: Transaction<DB>,
+  workspaceId: string,
+  items: readonly QueuedSettlement[],
+  now: Date,
+): Promise<Set<string>> {
+  const changed = await changeQueuedTouchpoints(
+    trx,
+    workspaceId,
+    items.map(({ touchpoint, change }) => ({ id: touchpoint.id, ...change })),
+    now,
+  );
+  const events = items.flatMap(({ touchpoint: tp, customer, change, event }) =>
+    event && changed.has(tp.id)
+      ? [settlementEvent(tp, customer, change.status, event, change.content ?? storedContent(tp), now)]
+      : [],
+  );
+  await emitEvents(trx, events);
+  return changed;
+}
+
+function storedContent(tp: DispatchTouchpointRow): unknown {
+  return tp.contentText ? JSON.parse(tp.contentText) : null;
+}
+
+function settlementEvent(
+  tp: DispatchTouchpointRow,
+  customer: LockedCustomer,
+  status: string,
+  type: OutgoingEventType,
+  content: unknown,
+  at: Date,
+): OutgoingEvent {
+  return {
+    workspaceId: tp.workspaceId,
+    type,
+    at,
+    // touchpoint.due names its endpoint and is emitted once per touchpoint (its id is the cause).
+    ...(type === 'touchpoint.due' ? { id: tp.id, endpointId: tp.endpointId } : {}),
+    data: touchpointEventData(eventSource(tp, customer, status), content),
+  };
+}
+
+/** Counts an outcome, and the due→sent lag of one that went out (or started going out). */
+export function countOutcome(
+  ctx: DispatchContext,
+  tp: DispatchTouchpointRow,
+  status: string,
+  now: Date,
+): void {
+  ctx.metrics.outcomes.inc({ channel: tp.channel, status });
+  if (status === 'sent' || status === 'pending' || (status === 'sending' && tp.channel === 'webhook')) {
     ctx.metrics.lag.observe(
       { channel: tp.channel },
-      Math.max(0, (s.now.getTime() - tp.dueAt.getTime()) / 1000),
+      Math.max(0, (now.getTime() - tp.dueAt.getTime()) / 1000),
     );
   }
-  return { kind: 'settled', status: s.status, reason: s.change.statusReason ?? null };
 }
 
 function eventSource(tp: DispatchTouchpointRow, customer: LockedCustomer, status: string) {

@@ -8,12 +8,7 @@ import { conditionCustomer } from '../customers/customer-conditions.js';
 import { toCustomerState } from '../customers/customer-state.js';
 import { countOpenTickets } from '../customers/customers.repository.js';
 import { type Channel, effectiveSettings, type SettingsOverrides } from '../workspaces/settings.js';
-import {
-  type DispatchTouchpointRow,
-  dispatchSurroundings,
-  type LockedCustomer,
-  recentSends,
-} from './dispatch.repository.js';
+import { type DispatchTouchpointRow, type LockedCustomer, recentSends } from './dispatch.repository.js';
 import type { RenderResult, StoredContent, Surroundings } from './render-touchpoint.js';
 import { triggerEvent } from './render-touchpoint.js';
 import { CAP_LOOKBACK_MS, nextSendSlot } from './send-window.js';
@@ -37,6 +32,8 @@ export type Decision =
 export interface DecisionInput {
   readonly touchpoint: DispatchTouchpointRow;
   readonly customer: LockedCustomer;
+  /** Its workspace, enrollment, step and trigger event (dispatchSurroundings). */
+  readonly surroundings: Surroundings;
   readonly now: Date;
   readonly render: Renderer;
   /** Whether email can go out (SMTP_URL set). */
@@ -63,8 +60,7 @@ function consentChannel(tp: DispatchTouchpointRow): ConsentChannel | undefined {
  * then renders it. Reads under the caller's row locks; writes nothing.
  */
 export async function decideDispatch(trx: Transaction<DB>, input: DecisionInput): Promise<Decision> {
-  const { touchpoint: tp, customer, now } = input;
-  const s = await dispatchSurroundings(trx, tp);
+  const { touchpoint: tp, customer, surroundings: s, now } = input;
   if (!s.enrollment || s.enrollment.status === 'exited') {
     return { kind: 'cancel', reason: `exited:${s.enrollment?.exitReason ?? 'unknown'}` };
   }

@@ -2,7 +2,7 @@ import type { Deps } from '../../deps.js';
 import type { PeriodicTask } from '../../queue/periodic.js';
 import type { QueueConsumer } from '../../queue/worker-host.js';
 import { dispatchConsumer } from './dispatch.jobs.js';
-import type { DispatchContext } from './dispatch.service.js';
+import { createDispatchGroups, type DispatchContext } from './dispatch.service.js';
 import { dispatchMetrics } from './dispatch-metrics.js';
 import { dispatchPumpTask, dispatchRecoveryTask, type PumpContext } from './dispatch-pump.js';
 import { dispatchQueue } from './dispatch-queue.js';
@@ -10,11 +10,11 @@ import { smtpSender } from './email-sender.js';
 
 const contexts = new WeakMap<Deps, DispatchContext>();
 
-/** The dispatcher's context for a worker's deps: one pooled SMTP transport per deps. */
-function dispatchContext(deps: Deps): DispatchContext {
+/** The dispatcher's context for a worker's deps: one pooled SMTP transport and one group commit per deps. */
+export function dispatchContext(deps: Deps): DispatchContext {
   let ctx = contexts.get(deps);
   if (!ctx) {
-    ctx = {
+    const base: DispatchContext = {
       db: deps.db,
       clock: deps.clock,
       log: deps.log,
@@ -24,6 +24,7 @@ function dispatchContext(deps: Deps): DispatchContext {
       email: deps.config.smtpUrl ? smtpSender(deps.config.smtpUrl) : undefined,
       metrics: dispatchMetrics(deps.metrics),
     };
+    ctx = { ...base, groups: createDispatchGroups(base) };
     contexts.set(deps, ctx);
   }
   return ctx;

@@ -1,34 +1,50 @@
 import type { Transaction } from 'kysely';
+import { GroupCommit } from '../../db/group-commit.js';
 import type { DB } from '../../db/types.js';
 import { effectiveConsent } from '../customers/consent.js';
-import type { OutgoingEventType } from '../outbox/outbox.js';
+import { templateLookups } from '../templates/preview.service.js';
 import { trackingLinks } from '../tracking/tracking-links.js';
 import {
-  changeTouchpoint,
+  type DispatchTouchpointRow,
+  dispatchSurroundings,
   insertAttempt,
+  type LockedCustomer,
   lockCustomer,
+  lockCustomers,
   lockTouchpoint,
+  lockTouchpoints,
   peekTouchpoint,
-  type TouchpointChange,
 } from './dispatch.repository.js';
 import {
   type AttemptInfo,
+  countOutcome,
   type DispatchContext,
   type DispatchOutcome,
   type EmailDelivery,
+  type QueuedSettlement,
   settle,
+  settleQueued,
 } from './dispatch-context.js';
-import { decideDispatch, type Renderer } from './dispatch-decision.js';
+import { type Decision, decideDispatch, type Renderer } from './dispatch-decision.js';
 import type { DispatchJobData } from './dispatch-queue.js';
 import { deliverEmail } from './email-delivery.js';
 import { renderTouchpoint, type StoredContent } from './render-touchpoint.js';
 
 export type { AttemptInfo, DispatchContext, DispatchOutcome } from './dispatch-context.js';
 
+/** A dispatch job whose customer is known. */
+export interface DispatchItem extends DispatchJobData {
+  readonly customerId: string;
+}
+
+/** What deciding a job leads to: an outcome, or an email to deliver. */
+export type DispatchStep = DispatchOutcome | { readonly kind: 'deliver'; readonly delivery: EmailDelivery };
+
 /**
  * Runs one dispatch job: re-checks the touchpoint at send time and delivers it. Safe to run
- * twice: the status decides, under row locks, whether there is anything left to do. Email is
- * the one channel with a side effect outside Postgres; its content is frozen (`sending`) in a
+ * twice: the status decides, under row locks, whether there is anything left to do. Jobs that
+ * run at the same time are decided together (`ctx.groups`, see decideGroup). Email is the one
+ * channel with a side effect outside Postgres; its content is frozen (`sending`) in a
  * transaction first, then sent, then the outcome recorded — a crash between the SMTP server's
  * acceptance and that record sends it again on the next run, with the same Message-ID.
  */
@@ -40,128 +56,258 @@ export async function dispatchTouchpoint(
   const customerId =
     job.customerId ?? (await peekTouchpoint(ctx.db, job.workspaceId, job.touchpointId))?.customerId;
   if (!customerId) return { kind: 'noop', reason: 'gone' };
-  const step = await ctx.db.transaction().execute((trx) => decideAndRecord(ctx, trx, customerId, job));
+  const item: DispatchItem = { ...job, customerId };
+  const step = ctx.groups
+    ? await ctx.groups.submit(job.workspaceId, item)
+    : (await decideGroup(ctx, job.workspaceId, [item]))[0];
+  if (!step) throw new Error('dispatch decided nothing');
   if (step.kind !== 'deliver') return step;
   return deliverEmail(ctx, step.delivery, attempt);
 }
 
-type Step = DispatchOutcome | { readonly kind: 'deliver'; readonly delivery: EmailDelivery };
-
-async function decideAndRecord(
-  ctx: DispatchContext,
-  trx: Transaction<DB>,
-  customerId: string,
-  job: DispatchJobData,
-): Promise<Step> {
-  const customer = await lockCustomer(trx, job.workspaceId, customerId);
-  const touchpoint = await lockTouchpoint(trx, job.workspaceId, job.touchpointId);
-  if (!touchpoint || !customer || touchpoint.customerId !== customer.id)
-    return { kind: 'noop', reason: 'gone' };
-  if (touchpoint.status === 'sending' && touchpoint.channel === 'email' && touchpoint.contentText) {
-    // Between attempts the customer may have unsubscribed (RFC 8058: it holds at once) or
-    // been erased: then the retry stops here.
-    const optedOut =
-      effectiveConsent(customer.consent as Record<string, unknown>).email.status === 'opted_out';
-    if (optedOut || !customer.email) {
-      return settle(ctx, trx, {
-        touchpoint,
-        customer,
-        status: 'skipped',
-        change: { statusReason: optedOut ? 'consent' : 'no_address' },
-        now: ctx.clock.now(),
-        delivered: true,
-      });
-    }
-    // A retry, or a run cut short after the content was frozen: deliver what was rendered.
-    const content = JSON.parse(touchpoint.contentText) as EmailDelivery['content'];
-    return { kind: 'deliver', delivery: { touchpoint, customer, content } };
-  }
-  if (touchpoint.status !== 'queued') return { kind: 'noop', reason: touchpoint.status };
-  // A job queued for an earlier due time (the touchpoint was postponed since) does nothing.
-  if (touchpoint.dueAt.getTime() !== job.dueAtMs) return { kind: 'noop', reason: 'stale' };
-
-  const now = ctx.clock.now();
-  const render: Renderer = async (surroundings) =>
-    renderTouchpoint(trx, {
-      touchpoint,
-      customer,
-      surroundings,
-      now,
-      links: trackingLinks(await ctx.signingKey(), ctx.publicUrl, {
-        workspaceId: touchpoint.workspaceId,
-        touchpointId: touchpoint.id,
-      }),
-    });
-  const decision = await decideDispatch(trx, {
-    touchpoint,
-    customer,
-    now,
-    render,
-    smtp: ctx.email !== undefined,
+/** Group commit of dispatch jobs over `ctx`: jobs due together are decided in one transaction. */
+export function createDispatchGroups(ctx: DispatchContext): GroupCommit<DispatchItem, DispatchStep> {
+  return new GroupCommit((workspaceId, items) => decideGroup(ctx, workspaceId, items), {
+    maxGroup: MAX_GROUP,
+    maxInFlight: GROUPS_IN_FLIGHT,
   });
-  const finish = (status: string, change: Omit<TouchpointChange, 'status'>, event?: OutgoingEventType) =>
-    settle(ctx, trx, { touchpoint, customer, status, change, event, now });
+}
 
+// Jobs decided in one transaction at most, and such transactions at once (each holds a pooled
+// connection while it runs).
+const MAX_GROUP = 100;
+const GROUPS_IN_FLIGHT = 3;
+
+interface Counted {
+  readonly touchpoint: DispatchTouchpointRow;
+  readonly status: string;
+}
+
+/**
+ * Decides the jobs of one workspace in one transaction, set-wise: their customers and
+ * touchpoints locked (customers first, the order ingest uses), what surrounds them read, and
+ * their changes and events written, a statement each for the whole group. A customer's
+ * touchpoints due together are decided one after the other (rounds), each seeing the changes
+ * of the one before, so that frequency caps hold as they would for jobs run one at a time.
+ * Outcomes are counted once the transaction has committed.
+ */
+export async function decideGroup(
+  ctx: DispatchContext,
+  workspaceId: string,
+  items: readonly DispatchItem[],
+): Promise<DispatchStep[]> {
+  const counted: Counted[] = [];
+  const now = ctx.clock.now();
+  const steps = await ctx.db.transaction().execute(async (trx) => {
+    counted.length = 0;
+    const customers = await lockCustomers(trx, workspaceId, unique(items.map((i) => i.customerId)));
+    const touchpoints = await lockTouchpoints(trx, workspaceId, unique(items.map((i) => i.touchpointId)));
+    const steps: DispatchStep[] = [];
+    const due: Due[] = [];
+    const seen = new Set<string>();
+    for (const [index, item] of items.entries()) {
+      const touchpoint = touchpoints.get(item.touchpointId);
+      const customer = customers.get(item.customerId);
+      if (!touchpoint || !customer || touchpoint.customerId !== customer.id) {
+        steps[index] = { kind: 'noop', reason: 'gone' };
+      } else if (seen.has(touchpoint.id)) {
+        // The same touchpoint twice in one group: the first decides it.
+        steps[index] = { kind: 'noop', reason: 'moved' };
+      } else if (
+        touchpoint.status === 'sending' &&
+        touchpoint.channel === 'email' &&
+        touchpoint.contentText
+      ) {
+        seen.add(touchpoint.id);
+        steps[index] = await resumeEmail(ctx, trx, touchpoint, customer);
+      } else if (touchpoint.status !== 'queued') {
+        steps[index] = { kind: 'noop', reason: touchpoint.status };
+      } else if (touchpoint.dueAt.getTime() !== item.dueAtMs) {
+        // A job queued for an earlier due time (the touchpoint was postponed since) does nothing.
+        steps[index] = { kind: 'noop', reason: 'stale' };
+      } else {
+        seen.add(touchpoint.id);
+        due.push({ index, touchpoint, customer });
+      }
+    }
+    if (due.length === 0) return steps;
+
+    const surroundings = await dispatchSurroundings(
+      trx,
+      workspaceId,
+      due.map((d) => d.touchpoint),
+    );
+    const lookups = templateLookups(trx);
+    const signingKey = await ctx.signingKey();
+    for (const round of rounds(due)) {
+      const decided: { readonly due: Due; readonly decision: Decision }[] = [];
+      for (const d of round) {
+        const { touchpoint, customer } = d;
+        const render: Renderer = async (s) =>
+          renderTouchpoint(trx, {
+            touchpoint,
+            customer,
+            surroundings: s,
+            now,
+            links: trackingLinks(signingKey, ctx.publicUrl, {
+              workspaceId: touchpoint.workspaceId,
+              touchpointId: touchpoint.id,
+            }),
+            lookups,
+          });
+        const s = surroundings.get(touchpoint.id);
+        if (!s) throw new Error(`no surroundings for touchpoint ${touchpoint.id}`);
+        const decision = await decideDispatch(trx, {
+          touchpoint,
+          customer,
+          surroundings: s,
+          now,
+          render,
+          smtp: ctx.email !== undefined,
+        });
+        decided.push({ due: d, decision });
+      }
+      const changed = await settleQueued(
+        trx,
+        workspaceId,
+        decided.map(({ due: d, decision }) => ({ ...d, ...settlement(d.touchpoint, decision) })),
+        now,
+      );
+      for (const { due: d, decision } of decided) {
+        const { index, touchpoint } = d;
+        if (!changed.has(touchpoint.id)) {
+          steps[index] = { kind: 'noop', reason: 'moved' };
+          continue;
+        }
+        steps[index] = stepAfter(d, decision);
+        if (decision.kind === 'fail') {
+          // The attempt keeps the why (the template's own error) for the person who fixes it.
+          await insertAttempt(trx, {
+            workspaceId,
+            touchpointId: touchpoint.id,
+            attempt: touchpoint.attempts + 1,
+            at: now,
+            status: 'failed',
+            error: decision.detail.slice(0, 500),
+            providerMessageId: null,
+          });
+        }
+        // An email is counted when its delivery is recorded.
+        if (!(decision.kind === 'send' && touchpoint.channel === 'email')) {
+          counted.push({ touchpoint, status: settlement(touchpoint, decision).change.status });
+        }
+      }
+    }
+    return steps;
+  });
+  for (const { touchpoint, status } of counted) countOutcome(ctx, touchpoint, status, now);
+  return steps;
+}
+
+interface Due {
+  readonly index: number;
+  readonly touchpoint: DispatchTouchpointRow;
+  readonly customer: LockedCustomer;
+}
+
+/** Splits touchpoints into rounds with at most one touchpoint of a customer each, in order. */
+function rounds(due: readonly Due[]): Due[][] {
+  const result: Due[][] = [];
+  const taken = new Map<string, number>();
+  for (const d of due) {
+    const round = taken.get(d.customer.id) ?? 0;
+    taken.set(d.customer.id, round + 1);
+    const members = result[round];
+    if (members) members.push(d);
+    else result[round] = [d];
+  }
+  return result;
+}
+
+function unique(values: readonly string[]): string[] {
+  return [...new Set(values)];
+}
+
+/** The change a decision makes to its queued touchpoint, and the event it emits. */
+function settlement(
+  tp: DispatchTouchpointRow,
+  decision: Decision,
+): Pick<QueuedSettlement, 'change' | 'event'> {
   switch (decision.kind) {
     case 'cancel':
-      return finish('cancelled', { statusReason: decision.reason });
+      return { change: { status: 'cancelled', statusReason: decision.reason } };
     case 'skip':
-      return finish('skipped', {
-        statusReason: decision.reason,
-        ...(decision.rendered ? renderedFields(decision.rendered) : {}),
-      });
-    case 'fail': {
-      // The attempt keeps the why (the template's own error) for the person who fixes it.
-      const outcome = await finish(
-        'failed',
-        { statusReason: decision.reason, countAttempt: true },
-        'touchpoint.failed',
-      );
-      if (outcome.kind === 'settled') {
-        await insertAttempt(trx, {
-          workspaceId: touchpoint.workspaceId,
-          touchpointId: touchpoint.id,
-          attempt: touchpoint.attempts + 1,
-          at: now,
-          status: 'failed',
-          error: decision.detail.slice(0, 500),
-          providerMessageId: null,
-        });
-      }
-      return outcome;
-    }
-    case 'postpone': {
-      await changeTouchpoint(
-        trx,
-        touchpoint.workspaceId,
-        touchpoint.id,
-        ['queued'],
-        { status: 'scheduled', statusReason: decision.reason, dueAt: decision.until, queuedAt: null },
-        now,
-      );
-      ctx.metrics.outcomes.inc({ channel: touchpoint.channel, status: 'postponed' });
-      return { kind: 'postponed', until: decision.until, reason: decision.reason };
-    }
+      return {
+        change: {
+          status: 'skipped',
+          statusReason: decision.reason,
+          ...(decision.rendered ? renderedFields(decision.rendered) : {}),
+        },
+      };
+    case 'fail':
+      return {
+        change: { status: 'failed', statusReason: decision.reason, countAttempt: true },
+        event: 'touchpoint.failed',
+      };
+    case 'postpone':
+      return { change: { status: 'scheduled', statusReason: decision.reason, dueAt: decision.until } };
     case 'send': {
       const fields = renderedFields(decision.rendered);
-      if (touchpoint.channel === 'task')
-        return finish('pending', { statusReason: null, ...fields }, 'task.created');
-      if (touchpoint.channel === 'webhook') {
-        // The webhook deliveries (outbox relay) carry it from here and settle it sent or failed.
-        return finish('sending', { statusReason: null, ...fields }, 'touchpoint.due');
+      if (tp.channel === 'task') {
+        return { change: { status: 'pending', statusReason: null, ...fields }, event: 'task.created' };
       }
-      await changeTouchpoint(
-        trx,
-        touchpoint.workspaceId,
-        touchpoint.id,
-        ['queued'],
-        { status: 'sending', statusReason: null, ...fields },
-        now,
-      );
-      const content = decision.rendered.content as EmailDelivery['content'];
-      return { kind: 'deliver', delivery: { touchpoint, customer, content } };
+      // A webhook step: the deliveries (outbox relay) carry it from here and settle it sent or failed.
+      if (tp.channel === 'webhook') {
+        return { change: { status: 'sending', statusReason: null, ...fields }, event: 'touchpoint.due' };
+      }
+      // An email: frozen here, sent after the commit.
+      return { change: { status: 'sending', statusReason: null, ...fields } };
     }
   }
+}
+
+/** What the job does after its touchpoint's change committed. */
+function stepAfter({ touchpoint, customer }: Due, decision: Decision): DispatchStep {
+  switch (decision.kind) {
+    case 'postpone':
+      return { kind: 'postponed', until: decision.until, reason: decision.reason };
+    case 'send':
+      if (touchpoint.channel === 'email') {
+        const content = decision.rendered.content as EmailDelivery['content'];
+        return { kind: 'deliver', delivery: { touchpoint, customer, content } };
+      }
+      break;
+    default:
+      break;
+  }
+  const { status, statusReason } = settlement(touchpoint, decision).change;
+  return { kind: 'settled', status, reason: statusReason };
+}
+
+/**
+ * An email whose content was frozen (a retry, or a run cut short after freezing): deliver what
+ * was rendered — unless the customer unsubscribed meanwhile (RFC 8058: it holds at once) or was
+ * erased; then the retry stops here.
+ */
+async function resumeEmail(
+  ctx: DispatchContext,
+  trx: Transaction<DB>,
+  touchpoint: DispatchTouchpointRow,
+  customer: LockedCustomer,
+): Promise<DispatchStep> {
+  const optedOut = effectiveConsent(customer.consent as Record<string, unknown>).email.status === 'opted_out';
+  if (optedOut || !customer.email) {
+    return settle(ctx, trx, {
+      touchpoint,
+      customer,
+      status: 'skipped',
+      change: { statusReason: optedOut ? 'consent' : 'no_address' },
+      now: ctx.clock.now(),
+      delivered: true,
+    });
+  }
+  const content = JSON.parse(touchpoint.contentText as string) as EmailDelivery['content'];
+  return { kind: 'deliver', delivery: { touchpoint, customer, content } };
 }
 
 function renderedFields(rendered: { content: StoredContent; templateVersion: number; variant: string }) {

@@ -3,14 +3,14 @@ import type { DB } from '../../db/types.js';
 import { AppError } from '../../errors.js';
 import { conditionCustomer } from '../customers/customer-conditions.js';
 import { toCustomerState } from '../customers/customer-state.js';
-import { selectTemplateFor } from '../templates/preview.service.js';
+import { selectTemplateFor, type TemplateLookups } from '../templates/preview.service.js';
 import { type RenderedContent, renderVariant } from '../templates/render.js';
 import { buildRenderContext, type CustomerInput } from '../templates/render-context.js';
 import type { TrackingLinks } from '../tracking/tracking-links.js';
 import { effectiveSettings, type SettingsOverrides } from '../workspaces/settings.js';
-import type { DispatchTouchpointRow, dispatchSurroundings, LockedCustomer } from './dispatch.repository.js';
+import type { DispatchTouchpointRow, LockedCustomer, Surroundings } from './dispatch.repository.js';
 
-export type Surroundings = Awaited<ReturnType<typeof dispatchSurroundings>>;
+export type { Surroundings } from './dispatch.repository.js';
 
 /** The content stored on a touchpoint: what was rendered, and when. */
 export type StoredContent = RenderedContent & { readonly rendered_at: string };
@@ -31,6 +31,8 @@ export interface RenderInput {
   readonly surroundings: Surroundings;
   readonly now: Date;
   readonly links: TrackingLinks;
+  /** The transaction's template look-ups, shared by the touchpoints it renders. */
+  readonly lookups: TemplateLookups;
 }
 
 /** The trigger event as templates and conditions see it, or null for date and idle triggers. */
@@ -71,7 +73,7 @@ export async function renderTouchpoint(trx: Transaction<DB>, input: RenderInput)
     facts: conditionCustomer(state, now),
   };
   const selection = await selectTemplateFor(
-    { db: trx },
+    { db: trx, lookups: input.lookups },
     tp.workspaceId,
     tp.templateKey,
     profile,

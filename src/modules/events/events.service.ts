@@ -1,12 +1,12 @@
 import type { Transaction } from 'kysely';
 import type { Clock } from '../../clock.js';
 import type { Database } from '../../db/client.js';
+import { GroupCommit } from '../../db/group-commit.js';
 import type { DB } from '../../db/types.js';
 import { AppError, badRequest, type FieldError } from '../../errors.js';
 import { uuidv7 } from '../../ids.js';
 import { type EventValidation, type ValidEvent, validateEvent } from './event-validation.js';
 import { type EventToStore, storeEvents } from './events.repository.js';
-import { IngestGroups } from './group-commit.js';
 import { type AcceptedEvent, EMPTY_PLAN, type EventPlan, type EventPlanner } from './planner.js';
 
 export interface EventsContext {
@@ -14,8 +14,8 @@ export interface EventsContext {
   readonly clock: Clock;
   /** Plans touchpoints inside the ingest transaction; `planNothing` until the rules engine exists. */
   readonly planner: EventPlanner;
-  /** Group commit of single events (see IngestGroups); absent, each is its own transaction. */
-  readonly groups?: IngestGroups<ValidEvent, IngestOutcome>;
+  /** Group commit of single events (see GroupCommit); absent, each is its own transaction. */
+  readonly groups?: GroupCommit<ValidEvent, IngestOutcome>;
 }
 
 /** What became of one valid event. */
@@ -148,8 +148,8 @@ const GROUP_COMMITS_IN_FLIGHT = 3;
  * Group commit for `ingestEvent` over `ctx`: concurrent single events of a workspace share
  * one transaction (up to MAX_BATCH events); each keeps its own outcome.
  */
-export function createIngestGroups(ctx: EventsContext): IngestGroups<ValidEvent, IngestOutcome> {
-  return new IngestGroups((workspaceId, events) => ingestValid(ctx, workspaceId, events, ctx.clock.now()), {
+export function createIngestGroups(ctx: EventsContext): GroupCommit<ValidEvent, IngestOutcome> {
+  return new GroupCommit((workspaceId, events) => ingestValid(ctx, workspaceId, events, ctx.clock.now()), {
     maxGroup: MAX_BATCH,
     maxInFlight: GROUP_COMMITS_IN_FLIGHT,
   });

@@ -32,14 +32,49 @@ export function pickVariant(
   return assigned;
 }
 
+/** The look-ups template selection makes (see templateLookups). */
+export interface TemplateLookups {
+  candidates(workspaceId: string, key: string): ReturnType<typeof findResolutionCandidates>;
+  live(workspaceId: string, key: string): Promise<TemplateRow | undefined>;
+}
+
+/**
+ * Template look-ups over `db`, each answered once per workspace and key: for a transaction that
+ * renders many touchpoints of the same few templates (a dispatch group), which then all render
+ * the templates as the first look-up found them.
+ */
+export function templateLookups(db: Pick<TemplatesContext, 'db'>['db']): TemplateLookups {
+  const candidates = new Map<string, ReturnType<typeof findResolutionCandidates>>();
+  const live = new Map<string, Promise<TemplateRow | undefined>>();
+  const once = <T>(
+    memo: Map<string, Promise<T>>,
+    workspaceId: string,
+    key: string,
+    find: () => Promise<T>,
+  ) => {
+    const memoKey = `${workspaceId}/${key}`;
+    let found = memo.get(memoKey);
+    if (!found) {
+      found = find();
+      memo.set(memoKey, found);
+    }
+    return found;
+  };
+  return {
+    candidates: (workspaceId, key) =>
+      once(candidates, workspaceId, key, () => findResolutionCandidates(db, workspaceId, key)),
+    live: (workspaceId, key) => once(live, workspaceId, key, () => findLiveTemplate(db, workspaceId, key)),
+  };
+}
+
 /**
  * For the dispatcher: the template version and variant to render when a step names `key`
  * for this customer (resolution by locale and tone, then sticky variant assignment).
  * Undefined when the key names no live template. Record `template.id`, `template.version`
- * and `variant.key` on the touchpoint.
+ * and `variant.key` on the touchpoint. Looks up through `ctx.lookups` when given.
  */
 export async function selectTemplateFor(
-  ctx: Pick<TemplatesContext, 'db'>,
+  ctx: Pick<TemplatesContext, 'db'> & { readonly lookups?: TemplateLookups },
   workspaceId: string,
   key: string,
   customer: CustomerInput,
@@ -47,14 +82,15 @@ export async function selectTemplateFor(
   /** A variant to use when the resolved template has it (an alert rule switched the step to it). */
   forcedVariant?: string,
 ): Promise<{ readonly template: TemplateRow; readonly variant: TemplateVariant } | undefined> {
-  const candidates = await findResolutionCandidates(ctx.db, workspaceId, key);
+  const lookups = ctx.lookups ?? templateLookups(ctx.db);
+  const candidates = await lookups.candidates(workspaceId, key);
   const chosen = resolveTemplate(
     key,
     candidates.map((c) => ({ ...c, tone: c.tone as TemplateRow['document']['tone'] })),
     { locale: customer.locale, tone: preferredTone(customer), workspaceLocale },
   );
   if (!chosen) return undefined;
-  const template = await findLiveTemplate(ctx.db, workspaceId, chosen.key);
+  const template = await lookups.live(workspaceId, chosen.key);
   if (!template) return undefined;
   const forced = template.document.variants.find((v) => v.key === forcedVariant);
   const variant = forced ?? assignVariant(template.key, customer.id, template.document.variants);

@@ -1,46 +1,46 @@
-import { isConnectionError } from '../../db/client.js';
+import { isConnectionError } from './client.js';
 
-/** Ingests valid events of one workspace in one transaction, one outcome per event, in order. */
-export type IngestTransaction<E, O> = (workspaceId: string, events: readonly E[]) => Promise<readonly O[]>;
+/** Handles items of one workspace in one transaction, one outcome per item, in order. */
+export type GroupTransaction<E, O> = (workspaceId: string, items: readonly E[]) => Promise<readonly O[]>;
 
 export interface GroupCommitOptions {
-  /** Most events in one group (one transaction). */
+  /** Most items in one group (one transaction). */
   readonly maxGroup: number;
-  /** Most group transactions in flight at once; requests arriving meanwhile wait and group. */
+  /** Most group transactions in flight at once; items arriving meanwhile wait and group. */
   readonly maxInFlight: number;
 }
 
 interface Pending<E, O> {
-  readonly event: E;
+  readonly item: E;
   readonly resolve: (outcome: O) => void;
   readonly reject: (error: unknown) => void;
 }
 
 /**
- * Group commit for single-event ingests. Requests that arrive in the same turn of the event
- * loop, or while every flush slot is busy, are ingested together through the set-wise path
- * (one transaction, one planner call); each still gets its own outcome, and only after the
- * commit. Within a group the first of an id wins, as it would had the requests come one
- * after the other. A group that fails for any reason but an unreachable database is
- * retried event by event, so one event the database refuses fails alone.
+ * Group commit: items (single-event ingests, dispatch jobs) that arrive in the same turn of the
+ * event loop, or while every flush slot is busy, are handled together through a set-wise path
+ * (one transaction, a few statements for the whole group); each still gets its own outcome, and
+ * only after the commit. Items are handed over in the order they arrived. A group that fails for
+ * any reason but an unreachable database is retried item by item, so one item the database
+ * refuses (or a deadlock) fails alone.
  */
-export class IngestGroups<E, O> {
-  // Waiting events by workspace (one transaction serves one workspace), oldest first.
+export class GroupCommit<E, O> {
+  // Waiting items by workspace (one transaction serves one workspace), oldest first.
   private readonly queues = new Map<string, Pending<E, O>[]>();
   private inFlight = 0;
   private scheduled = false;
 
   constructor(
-    private readonly ingest: IngestTransaction<E, O>,
+    private readonly handle: GroupTransaction<E, O>,
     private readonly options: GroupCommitOptions,
   ) {}
 
-  /** Ingests one valid event with whatever else is waiting; resolves after its group committed. */
-  submit(workspaceId: string, event: E): Promise<O> {
+  /** Handles one item with whatever else is waiting; resolves after its group committed. */
+  submit(workspaceId: string, item: E): Promise<O> {
     return new Promise((resolve, reject) => {
       const queue = this.queues.get(workspaceId);
-      if (queue) queue.push({ event, resolve, reject });
-      else this.queues.set(workspaceId, [{ event, resolve, reject }]);
+      if (queue) queue.push({ item, resolve, reject });
+      else this.queues.set(workspaceId, [{ item, resolve, reject }]);
       this.schedule();
     });
   }
@@ -72,9 +72,9 @@ export class IngestGroups<E, O> {
 
   private async run(workspaceId: string, group: readonly Pending<E, O>[]): Promise<void> {
     try {
-      const outcomes = await this.ingest(
+      const outcomes = await this.handle(
         workspaceId,
-        group.map((p) => p.event),
+        group.map((p) => p.item),
       );
       for (const [i, p] of group.entries()) p.resolve(outcomes[i]!);
     } catch (error) {
@@ -82,11 +82,11 @@ export class IngestGroups<E, O> {
         for (const p of group) p.reject(error);
         return;
       }
-      // Alone, each event stands or falls by itself.
+      // Alone, each item stands or falls by itself.
       await Promise.all(
         group.map(async (p) => {
           try {
-            const [outcome] = await this.ingest(workspaceId, [p.event]);
+            const [outcome] = await this.handle(workspaceId, [p.item]);
             p.resolve(outcome!);
           } catch (single) {
             p.reject(single);
