@@ -1,6 +1,8 @@
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { touchpointEventData } from '../src/modules/outbox/outbox.js';
+import { type ClaimedDelivery, claimDelivery } from '../src/modules/webhooks/deliveries.repository.js';
+import { recordSuccesses } from '../src/modules/webhooks/delivery-attempt.js';
 import { relayOutbox } from '../src/modules/webhooks/outbox-relay.js';
 import { call, createWorkspace, type TestApp } from './helpers/app.js';
 import type { TouchpointItem } from './helpers/touchpoints.js';
@@ -275,5 +277,70 @@ describe('webhook touchpoints', () => {
     await new Promise((resolve) => setTimeout(resolve, 400));
     expect(rx.at(waiting)).toHaveLength(0);
     expect(rx.at(slow)).toHaveLength(1);
+  });
+});
+
+describe('successful attempts recorded together', () => {
+  it('log each delivery, and settle each touchpoint sent once, with one attempt and one touchpoint.sent', async () => {
+    const shop = await createWorkspace(t.app);
+    const a = await createEndpoint(t.app, shop.key, rx.url + uid('/a'), ['touchpoint.due']);
+    await createEndpoint(t.app, shop.key, rx.url + uid('/b'), ['touchpoint.due']);
+    const both = await dueWebhookTouchpoint(shop);
+    const onlyA = await dueWebhookTouchpoint(shop, a.id);
+    // Deliveries without jobs: the group below is the only thing that records them.
+    await relayOutbox({ db: t.deps.db, clock: t.deps.clock, maxAttempts: 2, enqueue: async () => {} });
+    const now = t.deps.clock.now();
+    const pending = await t.deps.db
+      .selectFrom('webhookDeliveries')
+      .select('id')
+      .where('workspaceId', '=', shop.id)
+      .execute();
+    expect(pending).toHaveLength(3);
+    const claimed = await Promise.all(
+      pending.map((d) => claimDelivery(t.deps.db, shop.id, d.id, now, new Date(now.getTime() + 60_000), 10)),
+    );
+    const record = {
+      attempt: 1,
+      at: now,
+      statusCode: 204,
+      durationMs: 3,
+      error: null,
+      responseExcerpt: null,
+    };
+    await t.deps.db.transaction().execute((trx) =>
+      recordSuccesses(
+        trx,
+        shop.id,
+        claimed.map((delivery) => ({ delivery: delivery as ClaimedDelivery, record })),
+      ),
+    );
+
+    const deliveries = await t.deps.db
+      .selectFrom('webhookDeliveries')
+      .select(['status', 'attempts', 'lastStatusCode', 'nextAttemptAt'])
+      .where('workspaceId', '=', shop.id)
+      .execute();
+    expect(deliveries).toEqual(
+      Array(3).fill({ status: 'succeeded', attempts: 1, lastStatusCode: 204, nextAttemptAt: null }),
+    );
+    const logged = await t.deps.db
+      .selectFrom('webhookDeliveryAttempts')
+      .select('statusCode')
+      .where('workspaceId', '=', shop.id)
+      .execute();
+    expect(logged).toHaveLength(3);
+    for (const id of [both, onlyA]) {
+      expect(await touchpoint(shop.id, id)).toMatchObject({ status: 'sent', attempts: 1, sentAt: now });
+      const attempts = await t.deps.db
+        .selectFrom('touchpointAttempts')
+        .select(['attempt', 'status'])
+        .where('touchpointId', '=', id)
+        .execute();
+      expect(attempts).toEqual([{ attempt: 1, status: 'succeeded' }]);
+    }
+    const events = (await outboxOf(shop.id, 'touchpoint.sent')).map(
+      (e) => (e.data.touchpoint as { id: string; status: string }).id,
+    );
+    expect(events.sort()).toEqual([both, onlyA].sort());
   });
 });

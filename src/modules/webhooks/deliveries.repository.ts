@@ -120,6 +120,46 @@ export interface AttemptRecord {
   readonly responseExcerpt: string | null;
 }
 
+/** One HTTP attempt of a delivery to log, and the delivery's state after it. */
+export interface AttemptOutcomeRecord {
+  readonly deliveryId: string;
+  readonly attempt: AttemptRecord;
+  readonly next: { readonly status: DeliveryStatus; readonly nextAttemptAt: Date | null };
+}
+
+/**
+ * Logs HTTP attempts of a workspace's deliveries and moves each delivery to its next state, in
+ * one statement whatever their number.
+ */
+export async function recordAttempts(
+  trx: Db,
+  workspaceId: string,
+  records: readonly AttemptOutcomeRecord[],
+): Promise<void> {
+  if (records.length === 0) return;
+  const column = <T>(value: (r: AttemptOutcomeRecord) => T) => records.map(value);
+  await sql`
+    WITH v AS (
+      SELECT * FROM unnest(${column((r) => r.deliveryId)}::uuid[], ${column((r) => r.attempt.attempt)}::int[],
+                           ${column((r) => r.attempt.at)}::timestamptz[], ${column((r) => r.attempt.statusCode)}::int[],
+                           ${column((r) => r.attempt.durationMs)}::int[], ${column((r) => r.attempt.error)}::text[],
+                           ${column((r) => r.attempt.responseExcerpt)}::text[], ${column((r) => r.next.status)}::text[],
+                           ${column((r) => r.next.nextAttemptAt)}::timestamptz[])
+        AS v(delivery_id, attempt, at, status_code, duration_ms, error, response_excerpt, status, next_attempt_at)
+    ), logged AS (
+      INSERT INTO webhook_delivery_attempts
+        (workspace_id, delivery_id, attempt, at, status_code, duration_ms, error, response_excerpt)
+      SELECT ${workspaceId}, delivery_id, attempt, at, status_code, duration_ms, error, response_excerpt FROM v
+      ON CONFLICT (workspace_id, delivery_id, attempt) DO NOTHING
+    )
+    UPDATE webhook_deliveries d
+    SET status = v.status, attempts = v.attempt, next_attempt_at = v.next_attempt_at,
+        last_status_code = v.status_code, last_error = v.error, updated_at = v.at,
+        completed_at = CASE WHEN v.status <> 'pending' THEN v.at END
+    FROM v
+    WHERE d.workspace_id = ${workspaceId} AND d.id = v.delivery_id`.execute(trx);
+}
+
 /** Logs one HTTP attempt and moves the delivery to its next state, in one statement. */
 export async function recordAttempt(
   trx: Db,
@@ -128,27 +168,7 @@ export async function recordAttempt(
   attempt: AttemptRecord,
   next: { readonly status: DeliveryStatus; readonly nextAttemptAt: Date | null },
 ): Promise<void> {
-  const done = next.status !== 'pending';
-  await trx
-    .with('logged', (db) =>
-      db
-        .insertInto('webhookDeliveryAttempts')
-        .values({ workspaceId, deliveryId, ...attempt })
-        .onConflict((oc) => oc.columns(['workspaceId', 'deliveryId', 'attempt']).doNothing()),
-    )
-    .updateTable('webhookDeliveries')
-    .set({
-      status: next.status,
-      attempts: attempt.attempt,
-      nextAttemptAt: next.nextAttemptAt,
-      lastStatusCode: attempt.statusCode,
-      lastError: attempt.error,
-      updatedAt: attempt.at,
-      completedAt: done ? attempt.at : null,
-    })
-    .where('workspaceId', '=', workspaceId)
-    .where('id', '=', deliveryId)
-    .execute();
+  await recordAttempts(trx, workspaceId, [{ deliveryId, attempt, next }]);
 }
 
 /** Cancels a delivery (its endpoint went away before the attempt). */

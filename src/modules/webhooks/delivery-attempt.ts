@@ -1,6 +1,7 @@
 import { sql, type Transaction } from 'kysely';
 import type { Clock } from '../../clock.js';
 import type { Database } from '../../db/client.js';
+import { GroupCommit } from '../../db/group-commit.js';
 import type { DB } from '../../db/types.js';
 import type { Secrets } from '../../secrets.js';
 import {
@@ -9,10 +10,11 @@ import {
   cancelDelivery,
   cancelPendingDeliveries,
   recordAttempt,
+  recordAttempts,
 } from './deliveries.repository.js';
 import {
   recordTouchpointAttempt,
-  recordTouchpointSent,
+  recordTouchpointsSent,
   settleIfAllFailed,
   TOUCHPOINT_DUE,
   type TouchpointFailure,
@@ -61,6 +63,8 @@ export interface DeliveryContext {
    * delivery in flight. Unset, such a retry waits for the sweep.
    */
   readonly schedule?: (delivery: { workspaceId: string; id: string; delayMs: number }) => Promise<void>;
+  /** Group commit of successful attempts (successGroups); unset, each is recorded alone. */
+  readonly successes?: GroupCommit<DeliverySuccess, null>;
 }
 
 // How long past its timeout an attempt keeps its claim: beyond it, the worker is presumed dead.
@@ -116,41 +120,37 @@ export async function attemptDelivery(
       ? undefined
       : jittered(ctx.retryScheduleMs[attempt] ?? ctx.retryScheduleMs.at(-1) ?? 0, ctx.jitter);
 
-  const cancelled = await ctx.db.transaction().execute(async (trx) => {
-    // Disabled or deleted while this attempt was in flight: its waiting deliveries were cancelled
-    // then, but not this one (it was sending). It ends now rather than at a retry hours away that
-    // would only cancel it, so its touchpoint settles now. The lock orders this with that change.
-    const cancelled =
-      retryDelay !== undefined && !(await endpointIsLive(trx, workspaceId, delivery.endpointId));
-    const status = succeeded
-      ? 'succeeded'
-      : cancelled
-        ? 'cancelled'
-        : retryDelay === undefined
-          ? 'failed'
-          : 'pending';
-    const next = retryDelay === undefined || cancelled ? null : new Date(at.getTime() + retryDelay);
-    await recordAttempt(trx, workspaceId, deliveryId, record, { status, nextAttemptAt: next });
-    const touchpointId = delivery.eventType === TOUCHPOINT_DUE ? delivery.eventId : undefined;
-    if (touchpointId && succeeded) {
-      await recordTouchpointSent(trx, workspaceId, touchpointId, { at, deliveryId });
-    } else if (touchpointId) {
-      await recordTouchpointAttempt(trx, workspaceId, touchpointId, {
-        at,
-        succeeded,
-        error: describeFailure(delivery, response),
-        deliveryId,
+  // A failed attempt is recorded alone: with what follows from it (a retry, the endpoint
+  // disabled, the touchpoint failed) it is rare beside the successes.
+  const cancelled = succeeded
+    ? await recordSuccess(ctx, workspaceId, { delivery, record })
+    : await ctx.db.transaction().execute(async (trx) => {
+        // Disabled or deleted while this attempt was in flight: its waiting deliveries were
+        // cancelled then, but not this one (it was sending). It ends now rather than at a retry
+        // hours away that would only cancel it, so its touchpoint settles now. The lock orders
+        // this with that change.
+        const cancelled =
+          retryDelay !== undefined && !(await endpointIsLive(trx, workspaceId, delivery.endpointId));
+        const status = cancelled ? 'cancelled' : retryDelay === undefined ? 'failed' : 'pending';
+        const next = retryDelay === undefined || cancelled ? null : new Date(at.getTime() + retryDelay);
+        await recordAttempt(trx, workspaceId, deliveryId, record, { status, nextAttemptAt: next });
+        if (delivery.eventType === TOUCHPOINT_DUE) {
+          await recordTouchpointAttempt(trx, workspaceId, delivery.eventId, {
+            at,
+            succeeded: false,
+            error: describeFailure(delivery, response),
+            deliveryId,
+          });
+        }
+        if (gone) {
+          await disableGoneEndpoint(trx, delivery, at);
+        } else if (status === 'failed') {
+          await settleEventIfAllFailed(trx, delivery, 'delivery_failed', at);
+        } else if (status === 'cancelled') {
+          await settleEventIfAllFailed(trx, delivery, 'endpoint_disabled', at);
+        }
+        return cancelled;
       });
-    }
-    if (gone) {
-      await disableGoneEndpoint(trx, delivery, at);
-    } else if (status === 'failed') {
-      await settleEventIfAllFailed(trx, delivery, 'delivery_failed', at);
-    } else if (status === 'cancelled') {
-      await settleEventIfAllFailed(trx, delivery, 'endpoint_disabled', at);
-    }
-    return cancelled;
-  });
 
   const outcome = succeeded
     ? 'succeeded'
@@ -166,6 +166,69 @@ export async function attemptDelivery(
   return retryDelay === undefined || cancelled
     ? { kind: 'done', succeeded }
     : { kind: 'retry', delayMs: retryDelay };
+}
+
+/** A successful attempt, to record. */
+export interface DeliverySuccess {
+  readonly delivery: ClaimedDelivery;
+  readonly record: AttemptRecord;
+}
+
+/**
+ * Records a successful attempt: with the attempts succeeding at the same time when
+ * `ctx.successes` groups them (one transaction, a few statements for them all), else alone.
+ * Resolves to false (a success is never cancelled) once it has committed.
+ */
+async function recordSuccess(
+  ctx: DeliveryContext,
+  workspaceId: string,
+  success: DeliverySuccess,
+): Promise<false> {
+  if (ctx.successes) await ctx.successes.submit(workspaceId, success);
+  else await ctx.db.transaction().execute((trx) => recordSuccesses(trx, workspaceId, [success]));
+  return false;
+}
+
+/** Group commit of successful attempts over `db` (see recordSuccesses). */
+export function successGroups(db: Database): GroupCommit<DeliverySuccess, null> {
+  return new GroupCommit(
+    async (workspaceId, successes) => {
+      await db.transaction().execute((trx) => recordSuccesses(trx, workspaceId, successes));
+      return successes.map(() => null);
+    },
+    { maxGroup: 100, maxInFlight: 3 },
+  );
+}
+
+/**
+ * Successful attempts of a workspace's deliveries, set-wise: logged, their deliveries
+ * `succeeded`, and the touchpoints they carried settled `sent` with their events.
+ */
+export async function recordSuccesses(
+  trx: Transaction<DB>,
+  workspaceId: string,
+  successes: readonly DeliverySuccess[],
+): Promise<void> {
+  await recordAttempts(
+    trx,
+    workspaceId,
+    successes.map(({ delivery, record }) => ({
+      deliveryId: delivery.id,
+      attempt: record,
+      next: { status: 'succeeded', nextAttemptAt: null },
+    })),
+  );
+  await recordTouchpointsSent(
+    trx,
+    workspaceId,
+    successes
+      .filter(({ delivery }) => delivery.eventType === TOUCHPOINT_DUE)
+      .map(({ delivery, record }) => ({
+        touchpointId: delivery.eventId,
+        at: record.at,
+        deliveryId: delivery.id,
+      })),
+  );
 }
 
 const SECRET_UNREADABLE: WebhookResponse = {

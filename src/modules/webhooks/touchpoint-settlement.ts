@@ -2,6 +2,7 @@ import { sql, type Transaction } from 'kysely';
 import type { DB } from '../../db/types.js';
 import {
   emitEvent,
+  emitEvents,
   type TouchpointEventSource,
   touchpointEventData,
   touchpointEventSource,
@@ -57,37 +58,62 @@ export async function recordTouchpointAttempt(
     .execute();
 }
 
+/** A successful attempt of a webhook touchpoint's delivery. */
+export interface TouchpointSend {
+  readonly touchpointId: string;
+  readonly at: Date;
+  readonly deliveryId: string;
+}
+
 /**
- * A successful attempt of a webhook touchpoint's delivery, in one statement: the attempt counted
- * and logged, the touchpoint settled `sent`, and what `touchpoint.sent` carries read back; then
- * the event. Nothing when the touchpoint is no longer sending (another delivery settled it).
+ * Successful attempts of webhook touchpoints' deliveries, in one statement whatever their
+ * number: each attempt counted and logged, the touchpoint settled `sent`, and what
+ * `touchpoint.sent` carries read back; then the events, in one more. Nothing for a touchpoint no
+ * longer sending (another delivery settled it). Touchpoints are taken in id order, so that
+ * groups recording at once lock them in the same order.
  */
-export async function recordTouchpointSent(
+export async function recordTouchpointsSent(
   trx: Transaction<DB>,
   workspaceId: string,
-  touchpointId: string,
-  attempt: { readonly at: Date; readonly deliveryId: string },
+  sends: readonly TouchpointSend[],
 ): Promise<void> {
-  const { at, deliveryId } = attempt;
-  const result = await sql<TouchpointEventSource & { content: unknown }>`
-    WITH tp AS (
-      UPDATE touchpoints
-      SET attempts = attempts + 1, status = 'sent', sent_at = ${at}, delivered_at = ${at},
-          status_reason = NULL, updated_at = ${at}
-      WHERE workspace_id = ${workspaceId} AND id = ${touchpointId} AND (status = 'sending') IS TRUE
-      RETURNING workspace_id, id, customer_id, attempts, playbook_key, step_key, channel, due_at, status, content
+  if (sends.length === 0) return;
+  const sorted = [...sends].sort((a, b) =>
+    a.touchpointId < b.touchpointId ? -1 : a.touchpointId > b.touchpointId ? 1 : 0,
+  );
+  const column = <T>(value: (send: TouchpointSend) => T) => sorted.map(value);
+  const result = await sql<TouchpointEventSource & { content: unknown; at: Date }>`
+    WITH v AS (
+      SELECT * FROM unnest(${column((s) => s.touchpointId)}::uuid[], ${column((s) => s.at)}::timestamptz[],
+                           ${column((s) => s.deliveryId)}::text[]) WITH ORDINALITY AS v(id, at, delivery_id, ord)
+    ), tp AS (
+      UPDATE touchpoints t
+      SET attempts = t.attempts + 1, status = 'sent', sent_at = v.at, delivered_at = v.at,
+          status_reason = NULL, updated_at = v.at
+      FROM v
+      WHERE t.workspace_id = ${workspaceId} AND t.id = v.id AND (t.status = 'sending') IS TRUE
+      RETURNING t.workspace_id, t.id, t.customer_id, t.attempts, t.playbook_key, t.step_key, t.channel,
+                t.due_at, t.status, t.content, v.at, v.delivery_id, v.ord
     ), logged AS (
       INSERT INTO touchpoint_attempts (workspace_id, touchpoint_id, attempt, at, status, error, provider_message_id)
-      SELECT workspace_id, id, attempts, ${at}, 'succeeded', NULL, ${deliveryId} FROM tp
+      SELECT workspace_id, id, attempts, at, 'succeeded', NULL, delivery_id FROM tp
       ON CONFLICT (workspace_id, touchpoint_id, attempt) DO NOTHING
     )
     SELECT tp.id, tp.playbook_key AS "playbookKey", tp.step_key AS "stepKey", tp.channel,
            tp.due_at AS "dueAt", tp.status, c.external_id AS "customerExternalId",
            c.name AS "customerName", c.email AS "customerEmail", c.phone AS "customerPhone",
-           c.segment AS "customerSegment", tp.content
-    FROM tp JOIN customers c ON c.workspace_id = tp.workspace_id AND c.id = tp.customer_id`.execute(trx);
-  const source = result.rows[0];
-  if (source) await emitTouchpointEvent(trx, workspaceId, source, 'touchpoint.sent', at);
+           c.segment AS "customerSegment", tp.content, tp.at
+    FROM tp JOIN customers c ON c.workspace_id = tp.workspace_id AND c.id = tp.customer_id
+    ORDER BY tp.ord`.execute(trx);
+  await emitEvents(
+    trx,
+    result.rows.map((source) => ({
+      workspaceId,
+      type: 'touchpoint.sent' as const,
+      at: source.at,
+      data: touchpointEventData(source, source.content),
+    })),
+  );
 }
 
 /** Settles the touchpoint `failed` with a reason and emits `touchpoint.failed`. */

@@ -5,7 +5,12 @@ import type { PeriodicTask } from '../../queue/periodic.js';
 import type { QueueConsumer } from '../../queue/worker-host.js';
 import { type OverdueDelivery, overdueDeliveries } from './deliveries.repository.js';
 import { deliverWebhook } from './delivery.service.js';
-import { DEFAULT_RETRY_SCHEDULE_MS, DEFAULT_TIMEOUT_MS, type DeliveryContext } from './delivery-attempt.js';
+import {
+  DEFAULT_RETRY_SCHEDULE_MS,
+  DEFAULT_TIMEOUT_MS,
+  type DeliveryContext,
+  successGroups,
+} from './delivery-attempt.js';
 import { type QueuedDelivery, relayCursor, relayOutbox } from './outbox-relay.js';
 import { pruneWebhookHistory } from './retention.js';
 import { webhookMetrics } from './webhook-metrics.js';
@@ -103,6 +108,7 @@ export function webhookConsumer(deps: Deps, options: WebhookWorkerOptions = {}):
   const ctx: DeliveryContext = {
     ...deliveryContext(deps, options),
     schedule: (delivery) => enqueueDeliveries(queue, [delivery]),
+    successes: successGroups(deps.db),
   };
   return {
     queue: WEBHOOKS_QUEUE,
