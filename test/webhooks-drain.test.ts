@@ -6,7 +6,12 @@ import {
   type QueuedDelivery,
   relayOutbox,
 } from '../src/modules/webhooks/outbox-relay.js';
-import { deliveryContext } from '../src/modules/webhooks/webhooks.jobs.js';
+import {
+  createWebhookQueue,
+  deliveryContext,
+  dropDeliveryJob,
+  enqueueDeliveries,
+} from '../src/modules/webhooks/webhooks.jobs.js';
 import { createWorkspace, type TestApp } from './helpers/app.js';
 import type { Receiver } from './helpers/webhook-receiver.js';
 import {
@@ -70,6 +75,26 @@ describe('an attempt that succeeds', () => {
     const sent = rx.at('/drain-ok').map((r) => r.headers['webhook-id']);
     expect(new Set(sent).size).toBe(6);
     expect([...sent].sort()).toEqual(after.map((d) => d.event_id).sort());
+  });
+
+  it('drops the waiting jobs of the deliveries it takes from the backlog, which would only find them done', async () => {
+    const { shop, deliveries, first } = await endpointWithBacklog('/drain-jobs', 4);
+    const queue = createWebhookQueue(t.deps.redis, t.deps.config.queuePrefix);
+    try {
+      await enqueueDeliveries(
+        queue,
+        deliveries.map((d) => ({ workspaceId: shop.id, id: d.id, delayMs: 60_000 })),
+      );
+      const ctx = { ...deliveryContext(t.deps, options), unschedule: dropDeliveryJob(queue) };
+      expect(await deliverWebhook(ctx, shop.id, first.id)).toEqual({ kind: 'done' });
+      expect(rx.at('/drain-jobs')).toHaveLength(4);
+      // The job that made the first attempt is its caller's to finish; the others are gone.
+      const left = await Promise.all(deliveries.map(async (d) => (await queue.getJob(d.id))?.id));
+      expect(left).toEqual(deliveries.map((d) => (d.id === first.id ? d.id : undefined)));
+    } finally {
+      for (const d of deliveries) await queue.remove(d.id);
+      await queue.close();
+    }
   });
 
   it('does not take deliveries of another endpoint, nor a delivery whose retry is not due', async () => {

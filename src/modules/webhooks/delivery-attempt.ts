@@ -63,6 +63,13 @@ export interface DeliveryContext {
    * delivery in flight. Unset, such a retry waits for the sweep.
    */
   readonly schedule?: (delivery: { workspaceId: string; id: string; delayMs: number }) => Promise<void>;
+  /**
+   * Drops the waiting job of a delivery a worker took from the endpoint's backlog, which would
+   * only find it done (a no-op when it has none, or when it is running). Unset, it runs and
+   * finds it so. Should the worker die during the attempt, the sweep queues the delivery again,
+   * as it would anyway: the job would have found it held by the dead worker's lease.
+   */
+  readonly unschedule?: (delivery: { workspaceId: string; id: string }) => Promise<void>;
   /** Group commit of successful attempts (successGroups); unset, each is recorded alone. */
   readonly successes?: GroupCommit<DeliverySuccess, null>;
 }

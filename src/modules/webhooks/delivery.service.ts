@@ -60,6 +60,7 @@ async function drainEndpoint(ctx: DeliveryContext, first: ClaimedDelivery): Prom
     const now = ctx.clock.now();
     const next = await claimNextDue(ctx.db, first.workspaceId, first.endpointId, now, leaseUntil(ctx, now));
     if (!next) return;
+    await ctx.unschedule?.(next);
     const outcome = await attemptDelivery(ctx, next, now);
     if (outcome.kind === 'retry')
       await ctx.schedule?.({ workspaceId: next.workspaceId, id: next.id, delayMs: outcome.delayMs });

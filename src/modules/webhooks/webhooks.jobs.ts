@@ -61,6 +61,16 @@ export async function enqueueDeliveries(
   );
 }
 
+/**
+ * Removes a delivery's waiting job (DeliveryContext.unschedule). A running job is locked by its
+ * worker and stays; a failure (Redis away) only leaves the job to run and find the delivery done.
+ */
+export function dropDeliveryJob(queue: Queue<DeliveryJob>) {
+  return async (delivery: { readonly id: string }): Promise<void> => {
+    await queue.remove(delivery.id).catch(() => 0);
+  };
+}
+
 /** Knobs tests turn; production uses the defaults. */
 export interface WebhookWorkerOptions {
   /** Delays before each attempt, the first usually 0; its length is the number of attempts. */
@@ -108,6 +118,7 @@ export function webhookConsumer(deps: Deps, options: WebhookWorkerOptions = {}):
   const ctx: DeliveryContext = {
     ...deliveryContext(deps, options),
     schedule: (delivery) => enqueueDeliveries(queue, [delivery]),
+    unschedule: dropDeliveryJob(queue),
     successes: successGroups(deps.db),
   };
   return {
