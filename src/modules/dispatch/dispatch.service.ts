@@ -99,7 +99,6 @@ export async function decideGroup(
   const counted: Counted[] = [];
   const now = ctx.clock.now();
   const steps = await ctx.db.transaction().execute(async (trx) => {
-    counted.length = 0;
     const customers = await lockCustomers(trx, workspaceId, unique(items.map((i) => i.customerId)));
     const touchpoints = await lockTouchpoints(trx, workspaceId, unique(items.map((i) => i.touchpointId)));
     const steps: DispatchStep[] = [];
@@ -140,7 +139,11 @@ export async function decideGroup(
     const lookups = templateLookups(trx);
     const signingKey = await ctx.signingKey();
     for (const round of rounds(due)) {
-      const decided: { readonly due: Due; readonly decision: Decision }[] = [];
+      const decided: {
+        readonly due: Due;
+        readonly decision: Decision;
+        readonly settled: Pick<QueuedSettlement, 'change' | 'event'>;
+      }[] = [];
       for (const d of round) {
         const { touchpoint, customer } = d;
         const render: Renderer = async (s) =>
@@ -165,21 +168,21 @@ export async function decideGroup(
           render,
           smtp: ctx.email !== undefined,
         });
-        decided.push({ due: d, decision });
+        decided.push({ due: d, decision, settled: settlement(touchpoint, decision) });
       }
       const changed = await settleQueued(
         trx,
         workspaceId,
-        decided.map(({ due: d, decision }) => ({ ...d, ...settlement(d.touchpoint, decision) })),
+        decided.map(({ due: d, settled }) => ({ ...d, ...settled })),
         now,
       );
-      for (const { due: d, decision } of decided) {
+      for (const { due: d, decision, settled } of decided) {
         const { index, touchpoint } = d;
         if (!changed.has(touchpoint.id)) {
           steps[index] = { kind: 'noop', reason: 'moved' };
           continue;
         }
-        steps[index] = stepAfter(d, decision);
+        steps[index] = stepAfter(d, decision, settled.change);
         if (decision.kind === 'fail') {
           // The attempt keeps the why (the template's own error) for the person who fixes it.
           await insertAttempt(trx, {
@@ -194,7 +197,11 @@ export async function decideGroup(
         }
         // An email is counted when its delivery is recorded.
         if (!(decision.kind === 'send' && touchpoint.channel === 'email')) {
-          counted.push({ touchpoint, status: settlement(touchpoint, decision).change.status });
+          // A postponement is counted as such (its touchpoint goes back to `scheduled`).
+          counted.push({
+            touchpoint,
+            status: decision.kind === 'postpone' ? 'postponed' : settled.change.status,
+          });
         }
       }
     }
@@ -267,7 +274,11 @@ function settlement(
 }
 
 /** What the job does after its touchpoint's change committed. */
-function stepAfter({ touchpoint, customer }: Due, decision: Decision): DispatchStep {
+function stepAfter(
+  { touchpoint, customer }: Due,
+  decision: Decision,
+  change: QueuedSettlement['change'],
+): DispatchStep {
   switch (decision.kind) {
     case 'postpone':
       return { kind: 'postponed', until: decision.until, reason: decision.reason };
@@ -280,8 +291,7 @@ function stepAfter({ touchpoint, customer }: Due, decision: Decision): DispatchS
     default:
       break;
   }
-  const { status, statusReason } = settlement(touchpoint, decision).change;
-  return { kind: 'settled', status, reason: statusReason };
+  return { kind: 'settled', status: change.status, reason: change.statusReason };
 }
 
 /**
