@@ -2,7 +2,8 @@
 // tests hand a group to it directly, with touchpoints the pump has queued, so that what shares a
 // group is certain rather than a matter of timing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DispatchItem, decideGroup } from '../src/modules/dispatch/dispatch.service.js';
+import type { DispatchItem } from '../src/modules/dispatch/dispatch-context.js';
+import { decideGroup } from '../src/modules/dispatch/dispatch-group.js';
 import { dispatchContext, dispatchTasks } from '../src/modules/dispatch/dispatch-runtime.js';
 import { call, createWorkspace, startTestApp, type TestApp } from './helpers/app.js';
 import { TestClock } from './helpers/clock.js';

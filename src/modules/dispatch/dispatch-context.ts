@@ -19,8 +19,8 @@ import {
   type QueuedChange,
   type TouchpointChange,
 } from './dispatch.repository.js';
-import type { DispatchItem, DispatchStep } from './dispatch.service.js';
 import type { DispatchMetrics } from './dispatch-metrics.js';
+import type { DispatchJobData } from './dispatch-queue.js';
 import type { EmailSender } from './email-sender.js';
 import type { StoredContent } from './render-touchpoint.js';
 
@@ -37,6 +37,14 @@ export interface DispatchContext {
   /** Group commit of the jobs running at once (createDispatchGroups); absent, one transaction each. */
   readonly groups?: GroupCommit<DispatchItem, DispatchStep>;
 }
+
+/** A dispatch job whose customer is known. */
+export interface DispatchItem extends DispatchJobData {
+  readonly customerId: string;
+}
+
+/** What deciding a job leads to: an outcome, or an email to deliver. */
+export type DispatchStep = DispatchOutcome | { readonly kind: 'deliver'; readonly delivery: EmailDelivery };
 
 /** What became of one run of a dispatch job; the processor maps it onto BullMQ. */
 export type DispatchOutcome =
