@@ -29,7 +29,7 @@ import { templatesRoutes } from './modules/templates/templates.routes.js';
 import { touchpointsRoutes } from './modules/touchpoints/touchpoints.routes.js';
 import { SHARED_TOUCHPOINT_SCHEMAS } from './modules/touchpoints/touchpoints.schemas.js';
 import { trackingRoutes } from './modules/tracking/tracking.routes.js';
-import { createWebhookQueue, requeueLost } from './modules/webhooks/webhooks.jobs.js';
+import { requeueLost, webhookQueue } from './modules/webhooks/webhooks.jobs.js';
 import { webhooksRoutes } from './modules/webhooks/webhooks.routes.js';
 import { workspacesRoutes } from './modules/workspaces/workspaces.routes.js';
 import { DEFAULT_WORKSPACE_ID } from './modules/workspaces/workspaces.service.js';
@@ -120,14 +120,13 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
       await v1.register(calendarRoutes, {
         ctx: { ...ctx, secrets: deps.secrets, publicUrl: deps.config.publicUrl },
       });
-      const webhookQueue = createWebhookQueue(deps.redis, deps.config.queuePrefix);
-      v1.addHook('onClose', async () => webhookQueue.close());
+      const deliveries = webhookQueue(deps.redis, deps.config.queuePrefix);
       await v1.register(webhooksRoutes, {
         ctx: {
           ...ctx,
           secrets: deps.secrets,
           allowPrivate: deps.config.webhookAllowPrivate,
-          enqueue: (delivery) => requeueLost(webhookQueue, [delivery]),
+          enqueue: (delivery) => requeueLost(deliveries, [delivery]),
         },
       });
     },

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uuidv7 } from '../src/ids.js';
 import { emitEvent } from '../src/modules/outbox/outbox.js';
 import { relayCursor, relayOutbox } from '../src/modules/webhooks/outbox-relay.js';
-import { createWebhookQueue, enqueueDeliveries } from '../src/modules/webhooks/webhooks.jobs.js';
+import { enqueueDeliveries, webhookQueue } from '../src/modules/webhooks/webhooks.jobs.js';
 import { call, createWorkspace, problemOf, type TestApp } from './helpers/app.js';
 import { type Receiver, waitFor } from './helpers/webhook-receiver.js';
 import {
@@ -448,18 +448,14 @@ describe('recovery', () => {
         .execute();
     await due(60_000);
     const [pending] = await deliveriesOf(t.app, shop.key, endpoint.id);
-    const queue = createWebhookQueue(t.deps.redis, t.deps.config.queuePrefix);
-    try {
-      await enqueueDeliveries(queue, [{ workspaceId: shop.id, id: pending!.id }]);
-      await waitFor(async () => (await queue.getJob(pending!.id))?.isDelayed(), 10_000, 'the job delayed');
-      expect(rx.at(p)).toHaveLength(0);
-      expect((await deliveriesOf(t.app, shop.key, endpoint.id))[0]).toMatchObject({
-        status: 'pending',
-        attempts: 0,
-      });
-    } finally {
-      await queue.close();
-    }
+    const queue = webhookQueue(t.deps.redis, t.deps.config.queuePrefix);
+    await enqueueDeliveries(queue, [{ workspaceId: shop.id, id: pending!.id }]);
+    await waitFor(async () => (await queue.getJob(pending!.id))?.isDelayed(), 10_000, 'the job delayed');
+    expect(rx.at(p)).toHaveLength(0);
+    expect((await deliveriesOf(t.app, shop.key, endpoint.id))[0]).toMatchObject({
+      status: 'pending',
+      attempts: 0,
+    });
     // Once due, it goes (the sweep brings the waiting job forward), once.
     await due(-1000);
     await worker.runNow('webhook-sweep');
@@ -506,7 +502,7 @@ describe('recovery', () => {
         })),
       )
       .execute();
-    const queue = createWebhookQueue(t.deps.redis, t.deps.config.queuePrefix);
+    const queue = webhookQueue(t.deps.redis, t.deps.config.queuePrefix);
     await queue.pause();
     try {
       await enqueueDeliveries(
@@ -524,7 +520,6 @@ describe('recovery', () => {
         .where('id', 'in', ahead)
         .execute();
       await queue.resume();
-      await queue.close();
     }
     await waitFor(
       async () => (await deliveriesOf(t.app, shop.key, endpoint.id))[0]?.status === 'succeeded',

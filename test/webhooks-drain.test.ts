@@ -7,10 +7,10 @@ import {
   relayOutbox,
 } from '../src/modules/webhooks/outbox-relay.js';
 import {
-  createWebhookQueue,
   deliveryContext,
   dropDeliveryJob,
   enqueueDeliveries,
+  webhookQueue,
 } from '../src/modules/webhooks/webhooks.jobs.js';
 import { createWorkspace, type TestApp } from './helpers/app.js';
 import type { Receiver } from './helpers/webhook-receiver.js';
@@ -79,7 +79,7 @@ describe('an attempt that succeeds', () => {
 
   it('drops the waiting jobs of the deliveries it takes from the backlog, which would only find them done', async () => {
     const { shop, deliveries, first } = await endpointWithBacklog('/drain-jobs', 4);
-    const queue = createWebhookQueue(t.deps.redis, t.deps.config.queuePrefix);
+    const queue = webhookQueue(t.deps.redis, t.deps.config.queuePrefix);
     try {
       await enqueueDeliveries(
         queue,
@@ -93,7 +93,6 @@ describe('an attempt that succeeds', () => {
       expect(left).toEqual(deliveries.map((d) => (d.id === first.id ? d.id : undefined)));
     } finally {
       for (const d of deliveries) await queue.remove(d.id);
-      await queue.close();
     }
   });
 

@@ -9,12 +9,15 @@ export interface TcpProxy {
   refuseNew(): Promise<void>;
   /** Accepts connections again, on the same port. */
   acceptAgain(): Promise<void>;
+  /** Holds back what the server sends on the open connections (requests still reach it). */
+  stall(): void;
   close(): Promise<void>;
 }
 
 export async function startTcpProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
   const upstreams = new Set<Socket>();
+  const pairs = new Set<{ client: Socket; upstream: Socket }>();
   const makeServer = (): Server =>
     createServer((client) => {
       const upstream = connect(targetPort, targetHost);
@@ -29,6 +32,9 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
         });
       }
       client.pipe(upstream).pipe(client);
+      const pair = { client, upstream };
+      pairs.add(pair);
+      upstream.on('close', () => pairs.delete(pair));
     });
   const listen = (server: Server, port: number) =>
     new Promise<number>((resolve, reject) => {
@@ -53,6 +59,12 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     acceptAgain: async () => {
       server = makeServer();
       await listen(server, port);
+    },
+    stall: () => {
+      for (const { client, upstream } of pairs) {
+        upstream.unpipe(client);
+        upstream.pause();
+      }
     },
     close: async () => {
       for (const socket of sockets) socket.destroy();

@@ -1,5 +1,6 @@
-import { type JobsOptions, Queue } from 'bullmq';
+import type { JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { sharedQueue } from '../../queue/shared-queue.js';
 
 /** The BullMQ queue of touchpoints due within the horizon. */
 export const DISPATCH_QUEUE = 'dispatch';
@@ -64,18 +65,9 @@ export function dispatchJobs(touchpoints: readonly DueTouchpoint[], now: Date, p
   });
 }
 
-const queues = new WeakMap<Redis, Queue<DispatchJobData>>();
-
 /** The dispatch queue over a producer connection; one per connection, shared by its users. */
 export function dispatchQueue(redis: Redis, prefix: string): Queue<DispatchJobData> {
-  let queue = queues.get(redis);
-  if (!queue) {
-    queue = new Queue<DispatchJobData>(DISPATCH_QUEUE, { connection: redis, prefix });
-    // Errors surface on the calls that fail (the pump's round, a scrape); do not crash on them.
-    queue.on('error', () => {});
-    queues.set(redis, queue);
-  }
-  return queue;
+  return sharedQueue(redis, DISPATCH_QUEUE, prefix);
 }
 
 /**

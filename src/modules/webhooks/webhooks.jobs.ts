@@ -1,7 +1,8 @@
-import { DelayedError, type Job, Queue } from 'bullmq';
+import { DelayedError, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Deps } from '../../deps.js';
 import type { PeriodicTask } from '../../queue/periodic.js';
+import { sharedQueue } from '../../queue/shared-queue.js';
 import type { QueueConsumer } from '../../queue/worker-host.js';
 import { type OverdueDelivery, overdueDeliveries } from './deliveries.repository.js';
 import { deliverWebhook } from './delivery.service.js';
@@ -34,9 +35,9 @@ export interface DeliveryJob {
   readonly deliveryId: string;
 }
 
-/** The producer side of the queue, on an existing connection (closing it leaves the connection open). */
-export function createWebhookQueue(redis: Redis, prefix: string): Queue<DeliveryJob> {
-  return new Queue<DeliveryJob>(WEBHOOKS_QUEUE, { connection: redis, prefix });
+/** The producer side of the queue over a connection; one per connection, shared by its users. */
+export function webhookQueue(redis: Redis, prefix: string): Queue<DeliveryJob> {
+  return sharedQueue(redis, WEBHOOKS_QUEUE, prefix);
 }
 
 /**
@@ -114,7 +115,7 @@ export function deliveryContext(deps: Deps, options: WebhookWorkerOptions): Deli
  */
 export function webhookConsumer(deps: Deps, options: WebhookWorkerOptions = {}): QueueConsumer {
   // A delivery retried after a worker took it from the endpoint's backlog may have no job left.
-  const queue = createWebhookQueue(deps.redis, deps.config.queuePrefix);
+  const queue = webhookQueue(deps.redis, deps.config.queuePrefix);
   const ctx: DeliveryContext = {
     ...deliveryContext(deps, options),
     schedule: (delivery) => enqueueDeliveries(queue, [delivery]),
@@ -124,7 +125,6 @@ export function webhookConsumer(deps: Deps, options: WebhookWorkerOptions = {}):
   return {
     queue: WEBHOOKS_QUEUE,
     concurrency: options.concurrency,
-    close: () => queue.close(),
     processor: async (job: Job<DeliveryJob>, token?: string) => {
       const outcome = await deliverWebhook(
         ctx,
@@ -149,7 +149,7 @@ const RELAY_INTERVAL_MS = 200;
  * retention of delivered events and finished deliveries (every 10 min).
  */
 export function webhookTasks(deps: Deps, options: WebhookWorkerOptions = {}): PeriodicTask[] {
-  const queue = createWebhookQueue(deps.redis, deps.config.queuePrefix);
+  const queue = webhookQueue(deps.redis, deps.config.queuePrefix);
   const maxAttempts = (options.retryScheduleMs ?? DEFAULT_RETRY_SCHEDULE_MS).length;
   const cursor = relayCursor();
   const relay = singleFlight(() =>
@@ -168,7 +168,6 @@ export function webhookTasks(deps: Deps, options: WebhookWorkerOptions = {}): Pe
       name: OUTBOX_RELAY_TASK,
       intervalMs: options.relayIntervalMs ?? RELAY_INTERVAL_MS,
       run: () => relay(),
-      close: () => queue.close(),
     },
     {
       name: WEBHOOK_SWEEP_TASK,
