@@ -15,7 +15,9 @@ export async function claimNextDue(
   now: Date,
   leaseUntil: Date,
 ): Promise<ClaimedDelivery | undefined> {
+  // The endpoint is named twice so that whichever index finds the row, it finds it by key.
   return claimingUpdate(db, now, leaseUntil)
+    .where('d.endpointId', '=', endpointId)
     .where(
       sql<boolean>`(d.workspace_id, d.id) = (
         SELECT p.workspace_id, p.id FROM webhook_deliveries p
